@@ -1,0 +1,212 @@
+// Package labdir manages the lab directory: the one place where a lab keeps
+// its state, journal, logs and kubeconfigs, so that it can resume after the
+// process dies. Writes are atomic (temporary file, then rename) and a lock
+// keeps two processes from driving one lab at once.
+package labdir
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+// MetaFile names the file that records which backend a lab directory belongs to.
+const MetaFile = "lab.json"
+
+// Meta is what lab.json records about the lab.
+type Meta struct {
+	Version int       `json:"version"`
+	Backend string    `json:"backend"`
+	Seed    uint64    `json:"seed"`
+	Created time.Time `json:"created"`
+}
+
+const metaVersion = 1
+
+// Dir is an open, locked lab directory.
+type Dir struct {
+	path string
+	meta Meta
+	lock *os.File
+}
+
+// DefaultPath is the lab directory for a backend under the user's XDG state
+// directory: $XDG_STATE_HOME/clustermesh-lab/<backend>, falling back to
+// ~/.local/state.
+func DefaultPath(backend string) (string, error) {
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find a default lab directory: %w (use --lab-dir)", err)
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "clustermesh-lab", backend), nil
+}
+
+// Open opens (creating if needed) the lab directory at path for the given
+// backend and seed, and locks it. A directory that belongs to another
+// backend, holds a corrupt lab.json, cannot be written or is locked by a live
+// process is refused with an error that says how to go on; nothing in it is
+// ever removed.
+func Open(path, backend string, seed uint64) (*Dir, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("lab directory %s: %w", path, err)
+	}
+	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
+		return nil, cluster.WithHint(fmt.Errorf("lab directory %s is a file, not a directory", abs), "choose another --lab-dir")
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, cluster.WithHint(fmt.Errorf("create lab directory %s: %w", abs, err), "choose a writable --lab-dir")
+	}
+	if err := checkWritable(abs); err != nil {
+		return nil, cluster.WithHint(fmt.Errorf("lab directory %s is not writable: %w", abs, err), "fix its permissions or choose another --lab-dir")
+	}
+	lock, err := acquire(abs)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dir{path: abs, lock: lock}
+	if err := d.loadMeta(backend, seed); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Dir) loadMeta(backend string, seed uint64) error {
+	b, err := d.ReadFile(MetaFile)
+	if errors.Is(err, os.ErrNotExist) {
+		d.meta = Meta{Version: metaVersion, Backend: backend, Seed: seed, Created: time.Now().UTC()}
+		out, _ := json.MarshalIndent(d.meta, "", "  ")
+		return d.WriteFile(MetaFile, append(out, '\n'))
+	}
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &d.meta); err != nil || d.meta.Backend == "" {
+		if err == nil {
+			err = errors.New("no backend recorded")
+		}
+		return d.Corrupt(MetaFile, err)
+	}
+	if d.meta.Version > metaVersion {
+		return cluster.WithHint(fmt.Errorf("lab directory %s was written by a newer clustermesh-lab (format %d)", d.path, d.meta.Version),
+			"upgrade clustermesh-lab, or start over with --fresh")
+	}
+	if d.meta.Backend != backend {
+		return cluster.WithHint(fmt.Errorf("lab directory %s holds a lab on the %s backend, not %s", d.path, d.meta.Backend, backend),
+			fmt.Sprintf("use --backend %s to resume it, another --lab-dir, or --fresh to set it aside and start over", d.meta.Backend))
+	}
+	return nil
+}
+
+// Corrupt builds the error for an unreadable file in the lab directory; it
+// names the file and the ways on, and never deletes anything.
+func (d *Dir) Corrupt(name string, err error) error {
+	return cluster.WithHint(fmt.Errorf("lab directory %s: %s is corrupt: %v", d.path, name, err),
+		"run again with --fresh to move this lab directory aside (it is kept as a backup) and start a new lab")
+}
+
+// Path is the absolute path of the lab directory.
+func (d *Dir) Path() string { return d.path }
+
+// Meta is what lab.json records.
+func (d *Dir) Meta() Meta { return d.meta }
+
+// File is the absolute path of a file in the lab directory.
+func (d *Dir) File(name string) string { return filepath.Join(d.path, name) }
+
+// ReadFile reads a file of the lab directory; a missing file is os.ErrNotExist.
+func (d *Dir) ReadFile(name string) ([]byte, error) {
+	b, err := os.ReadFile(d.File(name))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", d.File(name), err)
+	}
+	return b, err
+}
+
+// WriteFile replaces a file of the lab directory atomically with mode 0600:
+// a crash leaves either the old or the new content, never a mix.
+func (d *Dir) WriteFile(name string, data []byte) error {
+	return WriteAtomic(d.File(name), data, 0o600)
+}
+
+// WriteAtomic writes data to a temporary file next to path, syncs it and
+// renames it over path.
+func WriteAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// Close releases the lock.
+func (d *Dir) Close() error {
+	if d.lock == nil {
+		return nil
+	}
+	err := release(d.lock)
+	d.lock = nil
+	return err
+}
+
+// SetAside renames an existing lab directory to <path>.bak-<time> so that a
+// new lab can start in its place; it returns the backup's path, or "" when
+// there was nothing to set aside.
+func SetAside(path string, now time.Time) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(abs); errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	lock, err := acquire(abs)
+	if err != nil {
+		return "", err
+	}
+	release(lock)
+	backup := fmt.Sprintf("%s.bak-%s", abs, now.UTC().Format("20060102-150405"))
+	if err := os.Rename(abs, backup); err != nil {
+		return "", fmt.Errorf("set lab directory %s aside: %w", abs, err)
+	}
+	return backup, nil
+}
+
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
