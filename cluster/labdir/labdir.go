@@ -210,3 +210,19 @@ func checkWritable(dir string) error {
 	f.Close()
 	return os.Remove(name)
 }
+
+// FileStore loads and saves one file of the lab directory; it satisfies the
+// simulated mesh's Store.
+type FileStore struct {
+	dir  *Dir
+	name string
+}
+
+// Store returns the FileStore for the named file.
+func (d *Dir) Store(name string) FileStore { return FileStore{dir: d, name: name} }
+
+// Load reads the file; a missing file is os.ErrNotExist.
+func (s FileStore) Load() ([]byte, error) { return s.dir.ReadFile(s.name) }
+
+// Save replaces the file atomically.
+func (s FileStore) Save(b []byte) error { return s.dir.WriteFile(s.name, b) }

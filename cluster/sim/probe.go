@@ -32,13 +32,13 @@ func (b *Backend) Probe(ctx context.Context, from cluster.Name, n int, progress 
 			return cluster.WithHint(fmt.Errorf("probe from %s: no running busybox pod", from), "run the \"deploy\" step first")
 		}
 		nLocal, nRemote = Candidates(cs.side(), s.Clusters[from.Peer()].side(), s.connectedTo(from))
-		index = s.Probes
+		index = s.Probes[from]
 		return nil
 	})
 	if err != nil {
 		return res, err
 	}
-	rng := rand.New(rand.NewPCG(b.opts.Seed, index))
+	rng := rand.New(rand.NewPCG(b.opts.Seed, mix(uint64(from.Index()), index)))
 	total := nLocal + nRemote
 	// Report often enough for a smooth chart, rarely enough to stay cheap.
 	every := 1
@@ -62,7 +62,10 @@ func (b *Backend) Probe(ctx context.Context, from cluster.Name, n int, progress 
 		}
 	}
 	err = b.update(func(s *state) error {
-		s.Probes++
+		if s.Probes == nil {
+			s.Probes = map[cluster.Name]uint64{}
+		}
+		s.Probes[from]++
 		return nil
 	})
 	return res, err

@@ -13,9 +13,10 @@ const stateVersion = 1
 type state struct {
 	Version int    `json:"version"`
 	Seed    uint64 `json:"seed"`
-	// Probes counts completed probes; each probe draws from its own random
-	// stream, so a resumed lab answers exactly as an uninterrupted one.
-	Probes uint64 `json:"probes"`
+	// Probes counts each cluster's completed probes; a probe draws from a
+	// random stream named by its cluster and number, so concurrent probes
+	// and a resumed lab answer exactly as an uninterrupted run.
+	Probes map[cluster.Name]uint64 `json:"probes,omitempty"`
 	// Serial numbers generated objects (CAs, pods) deterministically.
 	Serial   uint64                         `json:"serial"`
 	Clusters map[cluster.Name]*clusterState `json:"clusters"`

@@ -1,0 +1,59 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+type createStep struct{ info }
+
+func createClusters() Step {
+	return createStep{info{
+		id:    "create-clusters",
+		title: "Create the US and EU clusters with kind",
+		explain: "Each region gets its own Kubernetes cluster: a control plane and two workers, running as containers. " +
+			"The kind configs disable the default CNI, because Cilium will be the CNI, and give the clusters pod " +
+			"(10.1.0.0/16, 10.2.0.0/16) and service (172.20.1.0/24, 172.20.2.0/24) ranges that do not overlap: " +
+			"Cluster Mesh routes pod IPs between clusters, so they must be unique. " +
+			"The nodes stay NotReady until a CNI is installed. The lab creates both clusters at once.",
+		commands: []Command{
+			{Where: TermUS, Lines: []string{"export KUBECONFIG=./kubeconfig-us.yaml", "kind create cluster --name us --config kind-us-cluster.yaml"}},
+			{Where: TermEU, Lines: []string{"export KUBECONFIG=./kubeconfig-eu.yaml", "kind create cluster --name eu --config kind-eu-cluster.yaml"}},
+		},
+	}}
+}
+
+func (s createStep) Run(ctx context.Context, env *Env) (Outcome, error) {
+	took, wall, err := env.bothTimed(ctx, func(ctx context.Context, c cluster.Name) error {
+		if err := env.Backend.CreateCluster(ctx, c, env.logger(c)); err != nil {
+			return fmt.Errorf("create cluster %s: %w", c, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Outcome{}, err
+	}
+	sum := fmt.Sprintf("Clusters us and eu are up with 3 nodes each (contexts kind-us and kind-eu); the nodes are NotReady until Cilium is installed. Took %s", round(wall))
+	if saved := took[0] + took[1] - wall; !env.Sequential && saved > time.Second {
+		sum += fmt.Sprintf("; creating them one after the other would have taken %s (%s saved)", round(took[0]+took[1]), round(saved))
+	}
+	return Outcome{Summary: sum + "."}, nil
+}
+
+func (s createStep) Check(ctx context.Context, env *Env) (bool, error) {
+	st, err := env.statuses(ctx)
+	if err != nil {
+		return false, err
+	}
+	return st[0].Exists && st[1].Exists && st[0].Nodes.Total == 3 && st[1].Nodes.Total == 3, nil
+}
+
+func round(d time.Duration) time.Duration {
+	if d > time.Minute {
+		return d.Round(time.Second)
+	}
+	return d.Round(100 * time.Millisecond)
+}

@@ -1,0 +1,53 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+type enableStep struct{ info }
+
+func enableClusterMesh() Step {
+	return enableStep{info{
+		id:    "enable-clustermesh",
+		title: "Enable Cluster Mesh in both clusters",
+		explain: "Enabling Cluster Mesh deploys the clustermesh-apiserver in each cluster: it serves the cluster's " +
+			"state (nodes, endpoints, identities, global services) to the agents of the other clusters. " +
+			"kind has no load balancer, so it is exposed as a NodePort service (not for production: it dies with its node). " +
+			"The lab gives EU nodePort 32380 instead of the default 32379, so no agent can mistake its own apiserver " +
+			"for the peer's (cilium/cilium#24692). A Job generates the apiserver's TLS certificates from the shared CA.",
+		commands: []Command{
+			{Where: TermUS, Lines: []string{"cilium clustermesh enable --service-type NodePort", "cilium clustermesh status --wait"}},
+			{Where: TermEU, Lines: []string{"cilium clustermesh enable --service-type NodePort \\", "  --set clustermesh.apiserver.service.nodePort=32380", "cilium clustermesh status --wait"}},
+		},
+	}}
+}
+
+func (s enableStep) Run(ctx context.Context, env *Env) (Outcome, error) {
+	err := env.both(ctx, func(ctx context.Context, c cluster.Name) error {
+		if err := env.Backend.EnableClusterMesh(ctx, c, env.logger(c)); err != nil {
+			return fmt.Errorf("enable cluster mesh in %s: %w", c, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Summary: "clustermesh-apiserver is ready in both clusters, on NodePort 32379 in us and 32380 in eu; `cilium status` now shows ClusterMesh: OK. The clusters do not know each other yet."}, nil
+}
+
+func (s enableStep) Check(ctx context.Context, env *Env) (bool, error) {
+	st, err := env.statuses(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cluster.Names() {
+		m := st[c.Index()].Mesh
+		if !m.Ready() || m.NodePort != c.MeshNodePort() {
+			return false, nil
+		}
+	}
+	return true, nil
+}

@@ -1,0 +1,70 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+type connectStep struct{ info }
+
+func connectClusters() Step {
+	return connectStep{info{
+		id:    "connect",
+		title: "Connect the two clusters",
+		explain: "Connecting reads, from each cluster, its name and id, the clustermesh-apiserver's NodePort, a node's IP, " +
+			"the client certificate agents use for remote clusters and the CA; checks that names and ids differ and " +
+			"the CAs match; then tells each cluster's Cilium about the other (a clustermesh.config.clusters entry). " +
+			"Every agent then connects to the peer's clustermesh-apiserver at <peer>.mesh.cilium.io, a name that " +
+			"resolves to the peer's node IP and matches the server certificate.",
+		commands: []Command{
+			{Where: TermGlobal, Lines: []string{
+				"KUBECONFIG=./kubeconfig-us.yaml:./kubeconfig-eu.yaml \\",
+				"  kubectl config view --flatten > merged-kubeconfig.yaml",
+				"export KUBECONFIG=./merged-kubeconfig.yaml",
+				"cilium clustermesh connect --context kind-us --destination-context kind-eu",
+			}},
+			{Where: TermUS + " & " + TermEU, Lines: []string{"cilium clustermesh status --wait"}},
+		},
+	}}
+}
+
+func (s connectStep) Run(ctx context.Context, env *Env) (Outcome, error) {
+	if err := env.Backend.Connect(ctx, cluster.US, cluster.EU, env.logger("")); err != nil {
+		return Outcome{}, fmt.Errorf("connect us and eu: %w", err)
+	}
+	err := env.both(ctx, func(ctx context.Context, c cluster.Name) error {
+		if err := env.Backend.WaitConnected(ctx, c, env.logger(c)); err != nil {
+			return fmt.Errorf("wait for %s to connect to %s: %w", c, c.Peer(), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Outcome{}, err
+	}
+	st, err := env.statuses(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	var conns []string
+	for _, c := range cluster.Names() {
+		p, _ := st[c.Index()].Mesh.Peer(c.Peer())
+		conns = append(conns, fmt.Sprintf("%s sees %s", c, p))
+	}
+	return Outcome{Summary: "The mesh is up: " + strings.Join(conns, "; ") + ". Services are still local until they are made global."}, nil
+}
+
+func (s connectStep) Check(ctx context.Context, env *Env) (bool, error) {
+	st, err := env.statuses(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cluster.Names() {
+		if p, ok := st[c.Index()].Mesh.Peer(c.Peer()); !ok || !p.OK() {
+			return false, nil
+		}
+	}
+	return true, nil
+}

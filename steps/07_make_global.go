@@ -1,0 +1,52 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+type globalStep struct{ info }
+
+func makeGlobal() Step {
+	return globalStep{info{
+		id:    "global",
+		title: "Make hello-world a global service, then probe",
+		explain: "The annotation service.cilium.io/global=\"true\", set on the Service in every cluster that takes part, " +
+			"makes Cilium merge the backends of all clusters' hello-world Services (same name and namespace). " +
+			"Each cluster still exports its own pods (service.cilium.io/shared defaults to true). Cilium's load balancer " +
+			"then picks uniformly among all ready backend pods, local and remote: with one pod per cluster, about half " +
+			"of the answers should come from each side.",
+		commands: []Command{
+			{Where: TermUS + " & " + TermEU, Lines: []string{`kubectl annotate service hello-world service.cilium.io/global="true"`, probeLoop}},
+		},
+	}}
+}
+
+func (s globalStep) Run(ctx context.Context, env *Env) (Outcome, error) {
+	err := env.both(ctx, func(ctx context.Context, c cluster.Name) error {
+		if err := env.Backend.ConfigureService(ctx, c, cluster.ServiceChange{Global: cluster.Bool(true)}, env.logger(c)); err != nil {
+			return fmt.Errorf("make hello-world global in %s: %w", c, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Outcome{}, err
+	}
+	st, err := env.statuses(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out, err := probeAndJudge(ctx, env, s.id, PhaseGlobal, map[cluster.Name]expectation{cluster.US: mixed(st), cluster.EU: mixed(st)})
+	out.Summary = fmt.Sprintf("Answers now come from both clusters (%s): each cluster load-balances across the backends of the whole mesh.", probeSummary(out.Probes))
+	return out, err
+}
+
+func (s globalStep) Check(ctx context.Context, env *Env) (bool, error) {
+	st, err := env.statuses(ctx)
+	if err != nil {
+		return false, err
+	}
+	return st[0].Demo.Service.Global && st[1].Demo.Service.Global && env.Journal.Probed(s.id), nil
+}

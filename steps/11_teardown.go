@@ -1,0 +1,50 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+const teardownID = "teardown"
+
+type teardownStep struct{ info }
+
+func teardown() Step {
+	return teardownStep{info{
+		id:    teardownID,
+		title: "Tear down both clusters",
+		explain: "Deleting the two kind clusters removes their containers, and with them everything the lab " +
+			"installed. The lab directory keeps the journal and the probe history.",
+		commands: []Command{
+			{Where: TermGlobal, Lines: []string{"kind delete cluster --name us", "kind delete cluster --name eu"}},
+		},
+	}}
+}
+
+func (s teardownStep) Run(ctx context.Context, env *Env) (Outcome, error) {
+	err := env.both(ctx, func(ctx context.Context, c cluster.Name) error {
+		if err := env.Backend.DeleteCluster(ctx, c, env.logger(c)); err != nil {
+			return fmt.Errorf("delete cluster %s: %w", c, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Summary: "Both clusters are deleted. Thanks for following the lab!"}, nil
+}
+
+// Check passes only for a teardown this lab started: clusters that were
+// never created are not "torn down".
+func (s teardownStep) Check(ctx context.Context, env *Env) (bool, error) {
+	if _, started := env.Journal.Step(teardownID); !started {
+		return false, nil
+	}
+	st, err := env.statuses(ctx)
+	if err != nil {
+		return false, err
+	}
+	return !st[0].Exists && !st[1].Exists, nil
+}

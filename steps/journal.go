@@ -1,0 +1,129 @@
+package steps
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+// JournalFile names the journal in the lab directory.
+const JournalFile = "journal.json"
+
+// ProbeRecord is one finished probe, kept for the history strip.
+type ProbeRecord struct {
+	Step   string              `json:"step"`
+	Phase  string              `json:"phase"`
+	Result cluster.ProbeResult `json:"result"`
+	Time   time.Time           `json:"time"`
+}
+
+// StepRecord is what the journal keeps of a step that ran.
+type StepRecord struct {
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitzero"`
+	Summary  string    `json:"summary,omitempty"`
+}
+
+type journalData struct {
+	Version int                   `json:"version"`
+	Steps   map[string]StepRecord `json:"steps"`
+	Probes  []ProbeRecord         `json:"probes"`
+}
+
+// Journal records which steps ran and every probe's result, so a resumed lab
+// knows what was probed and the history strip can show the whole story.
+// It is saved after every change.
+type Journal struct {
+	mu   sync.Mutex
+	data journalData
+	save func([]byte) error
+}
+
+// NewJournal decodes a saved journal (nil or empty for a new lab) and saves
+// changes through save (nil keeps it in memory).
+func NewJournal(saved []byte, save func([]byte) error) (*Journal, error) {
+	j := &Journal{data: journalData{Version: 1, Steps: map[string]StepRecord{}}, save: save}
+	if len(saved) == 0 {
+		return j, nil
+	}
+	if err := json.Unmarshal(saved, &j.data); err != nil {
+		return nil, fmt.Errorf("decode journal: %w", err)
+	}
+	if j.data.Version != 1 {
+		return nil, fmt.Errorf("decode journal: unknown format %d", j.data.Version)
+	}
+	if j.data.Steps == nil {
+		j.data.Steps = map[string]StepRecord{}
+	}
+	return j, nil
+}
+
+func (j *Journal) change(fn func(d *journalData)) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	fn(&j.data)
+	if j.save == nil {
+		return nil
+	}
+	b, err := json.MarshalIndent(j.data, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode journal: %w", err)
+	}
+	if err := j.save(append(b, '\n')); err != nil {
+		return fmt.Errorf("save journal: %w", err)
+	}
+	return nil
+}
+
+// MarkStarted records that a step began.
+func (j *Journal) MarkStarted(id string, at time.Time) error {
+	return j.change(func(d *journalData) {
+		d.Steps[id] = StepRecord{Started: at}
+	})
+}
+
+// MarkDone records that a step finished, with its summary.
+func (j *Journal) MarkDone(id string, at time.Time, summary string) error {
+	return j.change(func(d *journalData) {
+		r := d.Steps[id]
+		r.Finished, r.Summary = at, summary
+		d.Steps[id] = r
+	})
+}
+
+// AddProbe records a finished probe.
+func (j *Journal) AddProbe(p ProbeRecord) error {
+	return j.change(func(d *journalData) { d.Probes = append(d.Probes, p) })
+}
+
+// Step returns the record of a step, if it ran.
+func (j *Journal) Step(id string) (StepRecord, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r, ok := j.data.Steps[id]
+	return r, ok
+}
+
+// Probes returns every recorded probe in order.
+func (j *Journal) Probes() []ProbeRecord {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return slices.Clone(j.data.Probes)
+}
+
+// Probed reports whether the step recorded a probe from every cluster.
+func (j *Journal) Probed(step string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var seen [2]bool
+	for _, p := range j.data.Probes {
+		if p.Step == step {
+			seen[p.Result.From.Index()] = true
+		}
+	}
+	return seen[0] && seen[1]
+}

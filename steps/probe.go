@@ -1,0 +1,140 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+// Phases label the probes of the lab's story in the history strip.
+const (
+	PhaseLocal      = "local only"
+	PhaseGlobal     = "global"
+	PhaseAffinity   = "affinity local"
+	PhaseFailover   = "failover"
+	PhaseHome       = "back home"
+	PhasePlayground = "playground"
+)
+
+// expectation judges one probe: problem is "" when the probe shows what the
+// step teaches; fatal tells a broken mesh from bad luck.
+type expectation func(r cluster.ProbeResult) (problem string, fatal bool)
+
+// only expects every request to be answered by cluster c.
+func only(c cluster.Name) expectation {
+	return func(r cluster.ProbeResult) (string, bool) {
+		if r.Answers.Of(c) == r.Requests {
+			return "", false
+		}
+		return fmt.Sprintf("from %s: expected all %d answers from %s, got US %d, EU %d, errors %d",
+			r.From, r.Requests, c.Label(), r.Answers.US, r.Answers.EU, r.Errors), true
+	}
+}
+
+// chanceFloor is how unlikely an outcome must be before it counts as a
+// broken mesh rather than bad luck: 10 requests all answered by one of two
+// equal sides (p = 0.002) is luck, 20 (p = 2e-6) is not.
+const chanceFloor = 1e-4
+
+// mixed expects answers from both clusters, in proportion to their ready
+// hello-world pods, since Cilium picks uniformly among backend pods.
+func mixed(st [2]cluster.Status) expectation {
+	return func(r cluster.ProbeResult) (string, bool) {
+		if r.Errors > 0 {
+			return fmt.Sprintf("from %s: %d of %d requests failed", r.From, r.Errors, r.Requests), true
+		}
+		local, remote := st[r.From.Index()].Demo.HelloWorld.Ready, st[r.From.Peer().Index()].Demo.HelloWorld.Ready
+		if local+remote == 0 {
+			return fmt.Sprintf("from %s: no ready hello-world pod anywhere", r.From), true
+		}
+		pLocal := float64(local) / float64(local+remote)
+		for _, side := range []struct {
+			c cluster.Name
+			p float64
+		}{{r.From, pLocal}, {r.From.Peer(), 1 - pLocal}} {
+			if r.Answers.Of(side.c) > 0 {
+				continue
+			}
+			// P(no answer from this side) under uniform choice among pods.
+			chance := math.Pow(1-side.p, float64(r.Requests))
+			msg := fmt.Sprintf("from %s: no answer from %s in %d requests (chance %.2g if the mesh works)", r.From, side.c.Label(), r.Requests, chance)
+			return msg, chance < chanceFloor
+		}
+		return "", false
+	}
+}
+
+// ProbeBoth probes from US and EU at once with env.Requests requests each,
+// streaming progress to the reporter, and records both probes (US first).
+func ProbeBoth(ctx context.Context, env *Env, step, phase string) ([]ProbeRecord, error) {
+	recs := make([]ProbeRecord, 2)
+	err := env.both(ctx, func(ctx context.Context, c cluster.Name) error {
+		env.logger(c).Logf("Probing: kubectl exec deploy/busybox-deployment -- wget -qO- hello-world:80 (%d times)", env.Requests)
+		res, err := env.Backend.Probe(ctx, c, env.Requests, func(p cluster.ProbeResult) {
+			env.Reporter.ProbeProgress(ProbeUpdate{Step: step, Phase: phase, Result: p})
+		})
+		if err != nil {
+			return fmt.Errorf("probe from %s: %w", c, err)
+		}
+		recs[c.Index()] = ProbeRecord{Step: step, Phase: phase, Result: res, Time: env.now()}
+		env.Reporter.ProbeProgress(ProbeUpdate{Step: step, Phase: phase, Result: res, Final: true})
+		env.logger(c).Logf("Probe %s", res)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range recs {
+		if err := env.Journal.AddProbe(rec); err != nil {
+			return nil, err
+		}
+	}
+	return recs, nil
+}
+
+// probeAndJudge runs ProbeBoth and judges each probe; a fatal mismatch fails
+// the step, a likely-by-chance one becomes a warning.
+func probeAndJudge(ctx context.Context, env *Env, step, phase string, expect map[cluster.Name]expectation) (Outcome, error) {
+	recs, err := ProbeBoth(ctx, env, step, phase)
+	out := Outcome{Probes: recs}
+	if err != nil {
+		return out, err
+	}
+	var fatal []string
+	for _, rec := range recs {
+		problem, isFatal := expect[rec.Result.From](rec.Result)
+		switch {
+		case problem == "":
+		case isFatal:
+			fatal = append(fatal, problem)
+		default:
+			out.Warnings = append(out.Warnings, problem+"; re-probe to see it even out")
+		}
+	}
+	if len(fatal) > 0 {
+		return out, cluster.WithHint(fmt.Errorf("the mesh did not behave as Cilium documents: %s", strings.Join(fatal, "; ")),
+			"look at the US | EU status (are all agents connected?), then retry the step")
+	}
+	return out, nil
+}
+
+// DescribeProbe renders a probe as "US 10 · EU 0" for summaries.
+func DescribeProbe(r cluster.ProbeResult) string {
+	s := fmt.Sprintf("US %d · EU %d", r.Answers.US, r.Answers.EU)
+	if r.Errors > 0 {
+		s += fmt.Sprintf(" · errors %d", r.Errors)
+	}
+	return s
+}
+
+// probeSummary renders both probes: "from US: US 10 · EU 0; from EU: US 0 · EU 10".
+func probeSummary(recs []ProbeRecord) string {
+	parts := make([]string, 0, len(recs))
+	for _, r := range recs {
+		parts = append(parts, fmt.Sprintf("from %s: %s", r.Result.From.Label(), DescribeProbe(r.Result)))
+	}
+	return strings.Join(parts, "; ")
+}
