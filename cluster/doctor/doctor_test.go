@@ -416,13 +416,13 @@ func TestParseMemTotal(t *testing.T) {
 
 func TestInotify(t *testing.T) {
 	tests := []struct {
-		name      string
-		f         fake
-		status    cluster.CheckStatus
-		detail    []string
-		fix       []string
-		notInFix  string
-		exactFix  string
+		name     string
+		f        fake
+		status   cluster.CheckStatus
+		detail   []string
+		fix      []string
+		notInFix string
+		exactFix string
 	}{
 		{"high enough", fake{goos: "linux", files: inotify(1048576, 8192)},
 			cluster.Pass, []string{"max_user_watches 1048576", "max_user_instances 8192"}, nil, "", ""},
