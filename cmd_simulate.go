@@ -14,9 +14,8 @@ import (
 	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
 )
 
-// maxSimulateRequests bounds a what-if probe: ten million takes about a
-// second; more is a typo.
-const maxSimulateRequests = 10_000_000
+// maxSimulateRequests bounds a what-if probe: the simulated probe's own bound.
+const maxSimulateRequests = sim.MaxRequests
 
 type simulateOptions struct {
 	us, eu   string

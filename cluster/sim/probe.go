@@ -12,14 +12,18 @@ import (
 // latRequest is one wget round trip from busybox, as the seed's loop makes them.
 const latRequest = 40 * time.Millisecond
 
+// MaxRequests bounds one simulated probe (`simulate --requests`): ten
+// million takes about a second at instant speed; more is a typo.
+const MaxRequests = 10_000_000
+
 // Probe simulates the seed's loop in the busybox pod of cluster from:
 // `for i in $(seq 1 n); do wget -qO- hello-world:80; echo ""; done`.
 // Each request goes to one active backend pod chosen uniformly among the
 // candidates Cilium's load balancer would use; with none, it fails.
 func (b *Backend) Probe(ctx context.Context, from cluster.Name, n int, progress cluster.ProbeProgress) (cluster.ProbeResult, error) {
 	res := cluster.ProbeResult{From: from, Requests: n}
-	if n < 1 || n > cluster.MaxProbeRequests*100 {
-		return res, fmt.Errorf("probe from %s: %d requests is outside 1..%d", from, n, cluster.MaxProbeRequests*100)
+	if n < 1 || n > MaxRequests {
+		return res, fmt.Errorf("probe from %s: %d requests is outside 1..%d", from, n, MaxRequests)
 	}
 	var nLocal, nRemote int
 	var index uint64
