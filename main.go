@@ -26,6 +26,9 @@ func main() {
 // usageError marks bad input, which exits with status 2 instead of 1.
 type usageError struct{ error }
 
+// Unwrap lets errors.As find a hint attached to the wrapped error.
+func (e usageError) Unwrap() error { return e.error }
+
 func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
