@@ -64,7 +64,7 @@ func ParseSpeed(s string) (float64, error) {
 		return f, nil
 	}
 	f, err := strconv.ParseFloat(strings.TrimSuffix(s, "x"), 64)
-	if err != nil || f < 0 || f > 10 {
+	if err != nil || !(f >= 0 && f <= 10) { // also refuses NaN
 		return 0, fmt.Errorf("invalid --sim-speed %q: want instant, fast, real or a factor between 0 and 10", s)
 	}
 	return f, nil
