@@ -126,6 +126,9 @@ func runLab(ctx context.Context, cmd *cobra.Command, o *labOptions, ro runOption
 	if !ro.headless && !isTerminal(stdout) {
 		ro.headless = true
 	}
+	if !ro.headless {
+		return runTUI(ctx, o, stdin, stdout)
+	}
 	kind, note, err := chooseBackend(ctx, o.backend)
 	if err != nil {
 		return err
@@ -135,9 +138,6 @@ func runLab(ctx context.Context, cmd *cobra.Command, o *labOptions, ro runOption
 		return err
 	}
 	defer sess.Close()
-	if !ro.headless {
-		return runTUI(ctx, sess, o, stdin, stdout)
-	}
 	if note != "" {
 		fmt.Fprintln(stdout, note)
 	}

@@ -2,13 +2,39 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
+	"github.com/clustermesh-lab/clustermesh-lab/tui"
 )
 
-// runTUI runs the lab on a terminal; until the interactive guide lands it
-// prints the plain-text lab.
-func runTUI(ctx context.Context, sess *steps.Session, o *labOptions, stdin io.Reader, stdout io.Writer) error {
-	return runHeadless(ctx, sess, false, 0, len(sess.Runner.Steps)-1, stdout)
+// runTUI runs the interactive guide. Its welcome screen chooses the backend
+// (preselected by --backend, else by whether an engine answers) and then
+// opens the lab, so nothing is opened before the learner decides.
+func runTUI(ctx context.Context, o *labOptions, stdin io.Reader, stdout io.Writer) error {
+	opts := tui.Options{
+		Requests: o.requests,
+		Seed:     o.seed,
+		Detect: func(ctx context.Context) (string, error) {
+			eng, err := doctor.DetectEngine(ctx, doctor.SystemEnv())
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%s %s", eng.Name, eng.Version), nil
+		},
+		Open: func(ctx context.Context, backend string) (*steps.Session, error) {
+			return openSession(ctx, o, backend, io.Discard)
+		},
+	}
+	if o.backend != backendAuto {
+		opts.Backend, opts.BackendFixed = o.backend, true
+	}
+	sess, err := tui.Run(ctx, opts, stdin, stdout)
+	if sess != nil {
+		defer sess.Close()
+		fmt.Fprintf(stdout, "The lab is saved in %s: run clustermesh-lab again to resume where you stopped.\n", sess.Dir.Path())
+	}
+	return err
 }
