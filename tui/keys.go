@@ -6,13 +6,13 @@ import "charm.land/bubbles/v2/key"
 // help.KeyMap interface for the short and full help.
 type keyMap struct {
 	Next, Prev, Run, Probe, Explain key.Binding
-	ScrollUp, ScrollDown           key.Binding
-	PageUp, PageDown               key.Binding
-	Copy, Help, Quit               key.Binding
-	Choose                         key.Binding
-	Cluster, Global, Shared        key.Binding
-	Affinity, More, Fewer          key.Binding
-	Yes, No                        key.Binding
+	ScrollUp, ScrollDown            key.Binding
+	PageUp, PageDown                key.Binding
+	Copy, Help, Quit                key.Binding
+	Choose                          key.Binding
+	Cluster, Global, Shared         key.Binding
+	Affinity, More, Fewer           key.Binding
+	Yes, No                         key.Binding
 }
 
 func newKeyMap() keyMap {

@@ -109,8 +109,8 @@ type Model struct {
 	livePhase string
 	// inFlight marks the clusters whose probe is still running; newRound
 	// clears the chart when the next probe starts.
-	inFlight [2]bool
-	newRound bool
+	inFlight  [2]bool
+	newRound  bool
 	action    string // a running action that is not a step
 	actionErr error
 

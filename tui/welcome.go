@@ -31,7 +31,7 @@ func (m *Model) renderWelcome(l layout) string {
 	case m.engineErr != nil:
 		real += m.st.warn.Render("none answers") + m.st.muted.Render(" (clustermesh-lab doctor tells why)")
 	default:
-		real += m.st.ok.Render(m.engine+" answers")
+		real += m.st.ok.Render(m.engine + " answers")
 	}
 	b.WriteString(m.option(backendKind, "Real kind clusters", real) + "\n")
 	b.WriteString(m.option(backendSim, "Simulated mesh", "no Docker needed; behaves as Cilium does, seeded and replayable") + "\n\n")
