@@ -1,0 +1,471 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/steps"
+)
+
+// childEnv makes the test binary act as clustermesh-lab itself, so tests can
+// run the real command line in a process they are free to kill.
+const childEnv = "CLUSTERMESH_LAB_TEST_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// cli runs the command line in process.
+func cli(t testing.TB, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// mustCLI runs the command line and fails the test unless it succeeds.
+func mustCLI(t testing.TB, args ...string) string {
+	t.Helper()
+	code, out, errs := cli(t, args...)
+	if code != 0 {
+		t.Fatalf("clustermesh-lab %s: exit %d\n%s\n%s", strings.Join(args, " "), code, errs, tail(out, 20))
+	}
+	return out
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// newLab runs the simulated lab up to step `to` in a new lab directory.
+func newLab(t testing.TB, to string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "lab")
+	mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", dir, "--to", to)
+	return dir
+}
+
+// snapshot reads every file of a lab directory but the lock, which records
+// the pid of whoever opened it last.
+func snapshot(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == "lab.lock" {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		files[strings.TrimPrefix(path, dir)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestBadInput(t *testing.T) {
+	// Cases without --lab-dir must fail before any lab directory is opened;
+	// should one not, it lands here rather than in the user's state.
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	sim := []string{"--backend", "sim", "--sim-speed", "instant"}
+	type tc struct {
+		name string
+		// args builds the command line; dir is a fresh temporary directory.
+		args     func(t *testing.T, dir string) []string
+		code     int
+		wantErr  string
+		wantHint string
+	}
+	static := func(args ...string) func(*testing.T, string) []string {
+		return func(*testing.T, string) []string { return args }
+	}
+	inLab := func(extra ...string) func(*testing.T, string) []string {
+		return func(t *testing.T, dir string) []string {
+			return append([]string{"run", "--headless", "--lab-dir", newLab(t, "connect")}, extra...)
+		}
+	}
+	corrupt := func(file string) func(*testing.T, string) []string {
+		return func(t *testing.T, dir string) []string {
+			lab := newLab(t, "connect")
+			if err := os.WriteFile(filepath.Join(lab, file), []byte(`{"version": 1, "trunc`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return append([]string{"run", "--headless", "--lab-dir", lab}, sim...)
+		}
+	}
+	cases := []tc{
+		// Unknown flags and commands.
+		{"unknown flag on the root", static("--bogus"), 2, "unknown flag: --bogus", ""},
+		{"unknown flag on run", static("run", "--colour"), 2, "unknown flag: --colour", ""},
+		{"unknown flag on simulate", static("simulate", "--cluster", "us"), 2, "unknown flag: --cluster", ""},
+		{"unknown shorthand", static("run", "-x"), 2, "unknown shorthand flag", ""},
+		{"unknown command", static("frobnicate"), 2, `unknown command "frobnicate"`, ""},
+		{"stray argument", static("steps", "extra"), 2, "extra", ""},
+		{"flag without its value", static("run", "--from"), 2, "flag needs an argument", ""},
+		{"bad seed", static("run", "--seed", "-1"), 2, `invalid argument "-1" for "--seed"`, ""},
+		// Step ids.
+		{"unknown --from step", static(append([]string{"run", "--from", "nope"}, sim...)...), 2, `--from: unknown step "nope"`, ""},
+		{"unknown --to step", static(append([]string{"run", "--to", "the-end"}, sim...)...), 2, `--to: unknown step "the-end"`, ""},
+		{"--from after --to", static(append([]string{"run", "--from", "deploy", "--to", "connect"}, sim...)...), 2, "--from deploy comes after --to connect", ""},
+		// Malformed --us / --eu.
+		{"unknown key", static("simulate", "--us", "global=true,colour=red"), 2, `--us: unknown key "colour"`, ""},
+		{"bad bool", static("simulate", "--eu", "global=maybe"), 2, "--eu: global=maybe: want true or false", ""},
+		{"bad shared", static("simulate", "--eu", "shared=2"), 2, "--eu: shared=2", ""},
+		{"bad connected", static("simulate", "--us", "connected=yes please"), 2, "--us: connected=yes please", ""},
+		{"bad affinity", static("simulate", "--us", "affinity=nearest"), 2, `unknown affinity "nearest"`, ""},
+		{"replicas too many", static("simulate", "--us", "replicas=51"), 2, "51 is outside 0..50", ""},
+		{"replicas negative", static("simulate", "--eu", "replicas=-1"), 2, "-1 is outside 0..50", ""},
+		{"replicas not a number", static("simulate", "--eu", "replicas=two"), 2, "--eu: replicas=two", ""},
+		{"duplicate key", static("simulate", "--us", "global=true,Global=false"), 2, "--us: global is given twice", ""},
+		{"missing '='", static("simulate", "--us", "global"), 2, `--us: "global" is not KEY=VAL`, ""},
+		{"missing value", static("simulate", "--us", "affinity="), 2, `--us: "affinity=" is not KEY=VAL`, ""},
+		{"missing key", static("simulate", "--eu", "=true"), 2, `--eu: "=true" is not KEY=VAL`, ""},
+		{"bad --from cluster", static("simulate", "--from", "asia"), 2, `unknown cluster "asia"`, ""},
+		// --requests.
+		{"run --requests 0", static(append([]string{"run", "--requests", "0"}, sim...)...), 2, "invalid --requests 0: want 1..10000", ""},
+		{"run --requests huge", static(append([]string{"run", "--requests", "1000000"}, sim...)...), 2, "invalid --requests 1000000", ""},
+		{"root --requests negative", static(append([]string{"--requests", "-3"}, sim...)...), 2, "invalid --requests -3", ""},
+		{"simulate --requests 0", static("simulate", "--requests", "0"), 2, "invalid --requests 0: want 1..10000000", ""},
+		{"simulate --requests huge", static("simulate", "--requests", "10000001"), 2, "invalid --requests 10000001", ""},
+		{"simulate --requests overflow", static("simulate", "--requests", "99999999999999999999"), 2, "invalid argument", ""},
+		// Other flag values.
+		{"--output bad", static("simulate", "-o", "yaml"), 2, `invalid --output "yaml": want text or json`, ""},
+		{"--sim-speed bad", static("run", "--backend", "sim", "--sim-speed", "warp"), 2, `invalid --sim-speed "warp"`, ""},
+		{"--sim-speed negative", static("run", "--backend", "sim", "--sim-speed", "-1"), 2, `invalid --sim-speed "-1"`, ""},
+		{"--sim-speed NaN", static("run", "--backend", "sim", "--sim-speed", "NaN"), 2, `invalid --sim-speed "NaN"`, ""},
+		{"--backend bad", static("run", "--backend", "docker"), 2, `invalid --backend "docker": want sim, kind or auto`, ""},
+		// Lab directories.
+		{"lab dir is a file", func(t *testing.T, dir string) []string {
+			f := filepath.Join(dir, "lab")
+			if err := os.WriteFile(f, []byte("not a lab"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return append([]string{"run", "--lab-dir", f}, sim...)
+		}, 1, "is a file, not a directory", "another --lab-dir"},
+		{"lab dir unwritable (under a file)", func(t *testing.T, dir string) []string {
+			f := filepath.Join(dir, "file")
+			if err := os.WriteFile(f, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return append([]string{"run", "--lab-dir", filepath.Join(f, "lab")}, sim...)
+		}, 1, "create lab directory", "writable --lab-dir"},
+		{"corrupt lab.json", corrupt(labdir.MetaFile), 1, "lab.json is corrupt", "--fresh"},
+		{"corrupt sim-state.json", corrupt(simStateFile), 1, "sim-state.json is corrupt", "--fresh"},
+		{"corrupt journal.json", corrupt(steps.JournalFile), 1, "journal.json is corrupt", "--fresh"},
+		{"lab dir of the other backend", func(t *testing.T, dir string) []string {
+			lab := newLab(t, "preflight")
+			meta := filepath.Join(lab, labdir.MetaFile)
+			b, err := os.ReadFile(meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(meta, bytes.Replace(b, []byte(`"sim"`), []byte(`"kind"`), 1), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return append([]string{"run", "--lab-dir", lab}, sim...)
+		}, 1, "holds a lab on the kind backend, not sim", "--backend kind"},
+		{"--seed differs from the lab's", inLab(append([]string{"--seed", "7"}, sim...)...), 2, "was started with --seed 1, not 7", "drop --seed"},
+		{"lab dir in use", func(t *testing.T, dir string) []string {
+			lab := newLab(t, "preflight")
+			d, err := labdir.Open(lab, "sim", 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { d.Close() })
+			return append([]string{"run", "--lab-dir", lab}, sim...)
+		}, 1, "is using lab directory", "another --lab-dir"},
+	}
+	if os.Geteuid() != 0 {
+		// Root ignores permissions; the case under a file above covers it there.
+		cases = append(cases, tc{"lab dir unwritable (mode 0500)", func(t *testing.T, dir string) []string {
+			ro := filepath.Join(dir, "ro")
+			if err := os.Mkdir(ro, 0o500); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.Chmod(ro, 0o700) })
+			return append([]string{"run", "--lab-dir", ro}, sim...)
+		}, 1, "is not writable", "--lab-dir"})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := c.args(t, dir)
+			labDir := ""
+			for i, a := range args {
+				if a == "--lab-dir" {
+					labDir = args[i+1]
+				}
+			}
+			var before map[string]string
+			if fi, err := os.Stat(labDir); labDir != "" && err == nil && fi.IsDir() {
+				before = snapshot(t, labDir)
+			}
+			code, out, errs := cli(t, args...)
+			checkFailure(t, args, code, out, errs, c.code, c.wantErr, c.wantHint)
+			if before != nil {
+				after := snapshot(t, labDir)
+				if len(after) != len(before) {
+					t.Errorf("files in the lab directory changed: %d before, %d after", len(before), len(after))
+				}
+				for name, content := range before {
+					if after[name] != content {
+						t.Errorf("%s changed or disappeared", name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// checkFailure asserts a clean failure: the exit code, nothing on stdout,
+// one error line (plus at most one "What to do" line) on stderr, no panic.
+func checkFailure(t *testing.T, args []string, code int, out, errs string, wantCode int, wantErr, wantHint string) {
+	t.Helper()
+	if code != wantCode {
+		t.Errorf("%q: exit %d, want %d; stderr:\n%s", args, code, wantCode, errs)
+	}
+	if out != "" {
+		t.Errorf("%q printed on stdout:\n%s", args, tail(out, 10))
+	}
+	lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
+	if !strings.HasPrefix(lines[0], "clustermesh-lab: ") || !strings.Contains(lines[0], wantErr) {
+		t.Errorf("%q: stderr first line %q, want clustermesh-lab: ...%s...", args, lines[0], wantErr)
+	}
+	switch {
+	case len(lines) > 2 || (len(lines) == 2 && !strings.HasPrefix(lines[1], "  What to do: ")):
+		t.Errorf("%q: stderr is not one error line and one hint:\n%s", args, errs)
+	case wantHint != "" && (len(lines) < 2 || !strings.Contains(lines[1], wantHint)):
+		t.Errorf("%q: stderr lacks the hint %q:\n%s", args, wantHint, errs)
+	}
+	if strings.Contains(errs, "panic") || strings.Contains(errs, "goroutine ") {
+		t.Errorf("%q: panic:\n%s", args, errs)
+	}
+}
+
+// The kind backend where no engine answers: say so, suggest the simulated
+// mesh, and create no lab directory.
+func TestKindWithoutEngine(t *testing.T) {
+	t.Setenv("KIND_EXPERIMENTAL_PROVIDER", "")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	fake := t.TempDir()
+	// A docker CLI whose engine is down, as on this machine.
+	script := "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(fake, "docker"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	empty := t.TempDir()
+	for _, tc := range []struct {
+		name, path, wantErr string
+	}{
+		{"docker CLI without an engine", fake, "engine does not answer"},
+		{"no engine installed", empty, "neither docker nor podman is installed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("PATH", tc.path)
+			for _, args := range [][]string{
+				{"run", "--backend", "kind", "--lab-dir", filepath.Join(t.TempDir(), "lab")},
+				{"--backend", "kind", "--lab-dir", filepath.Join(t.TempDir(), "lab")},
+			} {
+				code, out, errs := cli(t, args...)
+				checkFailure(t, args, code, out, errs, 1, tc.wantErr, "--backend sim")
+				if _, err := os.Stat(args[len(args)-1]); err == nil {
+					t.Errorf("%q created the lab directory", args)
+				}
+			}
+			// auto falls back to the simulated mesh and says so.
+			lab := filepath.Join(t.TempDir(), "lab")
+			out := mustCLI(t, "run", "--sim-speed", "instant", "--lab-dir", lab, "--to", "preflight")
+			if !strings.Contains(out, "using the simulated mesh (--backend sim)") {
+				t.Errorf("auto without an engine printed:\n%s", tail(out, 10))
+			}
+		})
+	}
+}
+
+// simulate -o json prints exactly one object of the documented shape.
+func TestSimulateJSON(t *testing.T) {
+	cases := []struct {
+		args           []string
+		from           string
+		us, eu, errors int // -1: any
+	}{
+		{[]string{"--us", "global=true,affinity=local,replicas=0", "--eu", "global=true", "--from", "us", "--requests", "1000"}, "us", 0, 1000, 0},
+		{[]string{"--us", "global=true", "--eu", "global=true,shared=false", "--from", "us", "--requests", "300"}, "us", 300, 0, 0},
+		{[]string{"--us", "replicas=0", "--from", "us", "--requests", "50"}, "us", 0, 0, 50},
+		{[]string{"--us", "global=true", "--eu", "global=true,replicas=3", "--from", "us", "--requests", "4000", "--seed", "9"}, "us", -1, -1, 0},
+	}
+	for _, tc := range cases {
+		args := append([]string{"simulate", "-o", "json"}, tc.args...)
+		out := mustCLI(t, args...)
+		if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "}\n") {
+			t.Errorf("%q printed %q, want one line holding one object", args, out)
+		}
+		dec := json.NewDecoder(strings.NewReader(out))
+		var raw map[string]json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			t.Fatalf("%q: %v in %q", args, err, out)
+		}
+		if dec.More() {
+			t.Errorf("%q printed more than one JSON value: %q", args, out)
+		}
+		if keys := sortedKeys(raw); strings.Join(keys, ",") != "answers,errors,from,requests" {
+			t.Errorf("%q: keys %v, want answers, errors, from, requests", args, keys)
+		}
+		var answers map[string]int
+		if err := json.Unmarshal(raw["answers"], &answers); err != nil || len(answers) != 2 {
+			t.Errorf("%q: answers %s, want {\"us\":N,\"eu\":M}", args, raw["answers"])
+		}
+		var res struct {
+			From     string `json:"from"`
+			Requests int    `json:"requests"`
+			Answers  struct {
+				US int `json:"us"`
+				EU int `json:"eu"`
+			} `json:"answers"`
+			Errors int `json:"errors"`
+		}
+		d := json.NewDecoder(strings.NewReader(out))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&res); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		if res.From != tc.from || res.Answers.US+res.Answers.EU+res.Errors != res.Requests {
+			t.Errorf("%q: %+v", args, res)
+		}
+		for _, c := range []struct{ got, want int }{{res.Answers.US, tc.us}, {res.Answers.EU, tc.eu}, {res.Errors, tc.errors}} {
+			if c.want >= 0 && c.got != c.want {
+				t.Errorf("%q: %+v, want us %d, eu %d, errors %d", args, res, tc.us, tc.eu, tc.errors)
+				break
+			}
+		}
+	}
+	// The same seed answers the same; the text output explains the rule.
+	a := mustCLI(t, "simulate", "-o", "json", "--us", "global=true", "--eu", "global=true", "--seed", "4")
+	if b := mustCLI(t, "simulate", "-o", "json", "--us", "global=true", "--eu", "global=true", "--seed", "4"); a != b {
+		t.Errorf("same seed, different answers: %s / %s", a, b)
+	}
+	text := mustCLI(t, "simulate", "--us", "global=true,affinity=local,replicas=0", "--eu", "global=true", "--requests", "100")
+	for _, want := range []string{"What if: 100 requests from US", "failover to EU", "EU ", "100  100%"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("simulate text output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func sortedKeys(m map[string]json.RawMessage) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func TestStepsCommand(t *testing.T) {
+	out := mustCLI(t, "steps")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	all := steps.All()
+	if len(lines) != 11 || len(all) != 11 {
+		t.Fatalf("steps printed %d lines for %d steps, want 11:\n%s", len(lines), len(all), out)
+	}
+	for i, l := range lines {
+		f := strings.Fields(l)
+		if len(f) < 3 || f[0] != strconv.Itoa(i+1) || f[1] != all[i].ID() || !strings.Contains(l, all[i].Title()) {
+			t.Errorf("line %d = %q, want %d %s %s", i, l, i+1, all[i].ID(), all[i].Title())
+		}
+	}
+}
+
+// --fresh sets the old lab aside as <dir>.bak-<time>, keeps it whole, and
+// starts a new one.
+func TestFresh(t *testing.T) {
+	lab := newLab(t, "connect")
+	old := snapshot(t, lab)
+	out := mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab, "--fresh", "--to", "preflight")
+	m := regexp.MustCompile(`Moved the previous lab to (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("--fresh printed:\n%s", tail(out, 10))
+	}
+	backup := m[1]
+	if !regexp.MustCompile(`^` + regexp.QuoteMeta(lab) + `\.bak-\d{8}-\d{6}$`).MatchString(backup) {
+		t.Errorf("backup %q, want %s.bak-<time>", backup, lab)
+	}
+	got := snapshot(t, backup)
+	for name, content := range old {
+		if got[name] != content {
+			t.Errorf("backup's %s differs from the old lab's", name)
+		}
+	}
+	j, err := os.ReadFile(filepath.Join(lab, steps.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(j), `"preflight"`) || strings.Contains(string(j), `"connect"`) {
+		t.Errorf("the new lab's journal is not a fresh one:\n%s", j)
+	}
+	// Resuming the new lab starts after preflight.
+	out = mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab, "--to", "create-clusters")
+	if !strings.Contains(out, "Resuming at step 2 (create-clusters)") {
+		t.Errorf("resume after --fresh printed:\n%s", tail(out, 10))
+	}
+}
+
+// The whole lab headless on the command line: every probe in the history,
+// then a rerun that finds it complete.
+func TestRunHeadlessWholeLab(t *testing.T) {
+	lab := filepath.Join(t.TempDir(), "lab")
+	out := mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab, "--requests", "200")
+	for _, want := range []string{
+		"Step 1/11", "Step 11/11", "$ kind create cluster --name us --config kind-us-cluster.yaml",
+		"Probe from US (local only), 200 requests:", "Probe from EU (failover), 200 requests:",
+		"Done: steps preflight to teardown. Probe history:",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("headless output lacks %q", want)
+		}
+	}
+	history := out[strings.Index(out, "Probe history:"):]
+	if n := strings.Count(history, "from "); n != 10 {
+		t.Errorf("probe history has %d probes, want 10:\n%s", n, history)
+	}
+	for _, want := range []string{"local only      from US:       US 200 · EU 0", "failover        from US:       US 0 · EU 200", "back home       from US:       US 200 · EU 0"} {
+		if !strings.Contains(history, want) {
+			t.Errorf("probe history lacks %q:\n%s", want, history)
+		}
+	}
+	out = mustCLI(t, "run", "--headless", "--backend", "sim", "--lab-dir", lab)
+	if !strings.Contains(out, "The lab is complete") {
+		t.Errorf("rerun of a complete lab printed:\n%s", tail(out, 5))
+	}
+	if out := mustCLI(t, "version"); !strings.HasPrefix(out, "clustermesh-lab ") {
+		t.Errorf("version printed %q", out)
+	}
+}
+
+// BenchmarkLabHeadless runs the whole lab through the command line on the
+// simulated mesh at --sim-speed instant, state saved to disk after every
+// change; the goal is under a second per lab.
+func BenchmarkLabHeadless(b *testing.B) {
+	base := b.TempDir()
+	i := 0
+	for b.Loop() {
+		i++
+		lab := filepath.Join(base, strconv.Itoa(i))
+		code, _, errs := cli(b, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab)
+		if code != 0 {
+			b.Fatalf("exit %d: %s", code, errs)
+		}
+	}
+}
