@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"regexp"
 	"strings"
 	"time"
@@ -118,7 +119,7 @@ func (b *Backend) DeployDemo(ctx context.Context, c cluster.Name, log cluster.Lo
 			if name == helloWorld {
 				d.Message = m.message
 			}
-			s.reconcile(cs, name)
+			s.reconcile(c, name)
 			log.Logf("deployment.apps/%s %s", name, verb)
 		}
 		for _, name := range m.services {
@@ -144,7 +145,8 @@ func (b *Backend) DeployDemo(ctx context.Context, c cluster.Name, log cluster.Lo
 
 // reconcile makes the deployment's pods match its replicas the way a
 // ReplicaSet does: new pods start Pending, surplus pods start terminating.
-func (s *state) reconcile(cs *clusterState, name string) {
+func (s *state) reconcile(c cluster.Name, name string) {
+	cs := s.Clusters[c]
 	d := cs.Deployments[name]
 	live := 0
 	for i := range d.Pods {
@@ -162,8 +164,13 @@ func (s *state) reconcile(cs *clusterState, name string) {
 			workers = append(workers, n.Name)
 		}
 	}
+	// Pods are numbered per deployment, so their names and nodes do not
+	// depend on the order in which concurrent operations ran.
+	h := fnv.New64a()
+	h.Write([]byte(string(c) + "/" + name))
 	for ; live < d.Replicas; live++ {
-		id := mix(s.Seed, s.next())
+		d.Created++
+		id := mix(s.Seed^h.Sum64(), d.Created)
 		d.Pods = append(d.Pods, pod{
 			Name:  fmt.Sprintf("%s-%08x-%05x", name, uint32(mix(s.Seed, uint64(len(name)))), id&0xfffff),
 			Node:  workers[int(id%uint64(len(workers)))],
@@ -267,7 +274,7 @@ func (b *Backend) Scale(ctx context.Context, c cluster.Name, replicas int, log c
 			return cluster.WithHint(fmt.Errorf("scale hello-world in %s: deployment not found", c), "run the \"deploy\" step first")
 		}
 		d.Replicas = replicas
-		s.reconcile(cs, helloWorld)
+		s.reconcile(c, helloWorld)
 		return nil
 	})
 	if err != nil {

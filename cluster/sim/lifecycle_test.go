@@ -689,3 +689,29 @@ func TestParseSpeed(t *testing.T) {
 		}
 	}
 }
+
+// The same seed gives the same world whatever order the operations on the
+// two clusters ran in (the lab runs them concurrently).
+func TestStateDoesNotDependOnOrder(t *testing.T) {
+	build := func(order []cluster.Name) string {
+		b := newTestBackend(t, Options{Seed: 4})
+		upToMesh(t, b, true)
+		ctx := context.Background()
+		for _, c := range order {
+			must(t, b.DeployDemo(ctx, c, cluster.Discard))
+		}
+		for _, c := range order {
+			must(t, b.Scale(ctx, c, 3, cluster.Discard))
+		}
+		return stateJSON(t, b)
+	}
+	want := build([]cluster.Name{cluster.US, cluster.EU})
+	for range 5 {
+		if got := build([]cluster.Name{cluster.EU, cluster.US}); got != want {
+			t.Fatalf("EU first:\n%s\nUS first:\n%s", got, want)
+		}
+		if got := build([]cluster.Name{cluster.US, cluster.EU}); got != want {
+			t.Fatalf("US first, again:\n%s\nbefore:\n%s", got, want)
+		}
+	}
+}

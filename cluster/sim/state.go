@@ -90,6 +90,9 @@ type deployment struct {
 	Replicas int    `json:"replicas"`
 	Message  string `json:"message,omitempty"`
 	Pods     []pod  `json:"pods,omitempty"`
+	// Created counts the pods ever created for the deployment; it numbers
+	// the next pod.
+	Created uint64 `json:"created,omitempty"`
 }
 
 // Pod phases as the sim tracks them.
