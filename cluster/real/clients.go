@@ -1,0 +1,160 @@
+package real
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+// userAgent identifies the lab in API server audit logs.
+const userAgent = "clustermesh-lab"
+
+// clientConfig is how c is reached: the lab's kubeconfig of a kind cluster,
+// or the learner's for a cluster they bring. The file is read once and
+// never written back: the client is built without a ConfigAccess, so even
+// a refreshed auth-provider token is not persisted into the learner's file.
+func (b *Backend) clientConfig(c cluster.Name) (clientcmd.ClientConfig, error) {
+	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: b.kubeconfigPath(c)}
+	context := c.Context()
+	if k, ok := b.external(c); ok {
+		rules = clientcmd.NewDefaultClientConfigLoadingRules()
+		// Migration rules would move an old ~/.kube/.kubeconfig into place:
+		// the lab never modifies the learner's kubeconfig files.
+		rules.MigrationRules = nil
+		if k.Path != "" {
+			rules.ExplicitPath = k.Path
+			rules.Precedence = nil
+		}
+		context = k.Context
+	}
+	raw, err := rules.Load()
+	if err != nil {
+		return nil, b.noKubeconfig(c, err)
+	}
+	if context == "" {
+		context = raw.CurrentContext
+	}
+	if _, ok := raw.Contexts[context]; !ok {
+		return nil, b.noKubeconfig(c, fmt.Errorf("context %q not found", context))
+	}
+	return clientcmd.NewNonInteractiveClientConfig(*raw, context, &clientcmd.ConfigOverrides{}, nil), nil
+}
+
+func (b *Backend) noKubeconfig(c cluster.Name, err error) error {
+	if k, ok := b.external(c); ok {
+		return cluster.WithHint(fmt.Errorf("load the kubeconfig of %s (%s): %w", c, k, err),
+			fmt.Sprintf("check --%s-kubeconfig and --%s-context", c, c))
+	}
+	return cluster.WithHint(fmt.Errorf("load the kubeconfig of %s from %s: %w", c, b.kubeconfigPath(c), err),
+		"run the \"create-clusters\" step first")
+}
+
+// restConfig builds the REST configuration of c, with the lab's user agent
+// and API warnings sent to the diagnostic log instead of stderr.
+func (b *Backend) restConfig(c cluster.Name) (*rest.Config, clientcmd.ClientConfig, error) {
+	cc, err := b.clientConfig(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, nil, b.noKubeconfig(c, err)
+	}
+	cfg.UserAgent = userAgent
+	cfg.WarningHandler = warningsTo{b.diag, c}
+	// Status polls both clusters every two seconds with a dozen reads:
+	// client-go's default 5 QPS would throttle the panes.
+	cfg.QPS, cfg.Burst = 50, 100
+	return cfg, cc, nil
+}
+
+// kubeconfigClients is the production ClientFactory.
+func (b *Backend) kubeconfigClients(ctx context.Context, c cluster.Name) (*Clients, error) {
+	cfg, _, err := b.restConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	kc, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("build the API client of %s: %w", c, err)
+	}
+	return &Clients{Kube: kc, REST: cfg}, nil
+}
+
+// warningsTo logs API server warnings (deprecations) to the diagnostic log.
+type warningsTo struct {
+	diag *diagWriter
+	c    cluster.Name
+}
+
+func (w warningsTo) HandleWarningHeader(code int, agent, text string) {
+	if code == 299 && text != "" {
+		w.diag.Logf("[%s] API warning: %s", w.c, text)
+	}
+}
+
+// restGetter gives Helm a cluster's clients; discovery is cached in memory
+// only, since helm's default disk cache would write under ~/.kube.
+type restGetter struct {
+	cfg *rest.Config
+	cc  clientcmd.ClientConfig
+
+	once   sync.Once
+	disc   discovery.CachedDiscoveryInterface
+	mapper meta.RESTMapper
+	err    error
+}
+
+func (g *restGetter) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(g.cfg), nil }
+
+func (g *restGetter) init() {
+	g.once.Do(func() {
+		dc, err := discovery.NewDiscoveryClientForConfig(rest.CopyConfig(g.cfg))
+		if err != nil {
+			g.err = err
+			return
+		}
+		g.disc = memory.NewMemCacheClient(dc)
+		g.mapper = restmapper.NewShortcutExpander(restmapper.NewDeferredDiscoveryRESTMapper(g.disc), g.disc, nil)
+	})
+}
+
+func (g *restGetter) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
+	g.init()
+	return g.disc, g.err
+}
+
+func (g *restGetter) ToRESTMapper() (meta.RESTMapper, error) {
+	g.init()
+	return g.mapper, g.err
+}
+
+func (g *restGetter) ToRawKubeConfigLoader() clientcmd.ClientConfig { return g.cc }
+
+// getter returns c's restGetter, built on first use and kept, so that Helm
+// discovers the API once per cluster and process.
+func (b *Backend) getter(c cluster.Name) (*restGetter, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if g, ok := b.getters[c]; ok {
+		return g, nil
+	}
+	routeLibraryLogs(b.diag)
+	cfg, cc, err := b.restConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	g := &restGetter{cfg: cfg, cc: cc}
+	b.getters[c] = g
+	return g, nil
+}

@@ -1,0 +1,243 @@
+package real
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/clustermesh-lab/clustermesh-lab/assets"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+// fieldManager owns the fields the lab applies, as kubectl's would.
+const fieldManager = "clustermesh-lab"
+
+// maxReplicas bounds Scale as the simulated mesh does: a demo on a laptop.
+const maxReplicas = 50
+
+// manifestObject is one document of the demo manifests, as JSON for a
+// server-side apply, with what identifies it.
+type manifestObject struct {
+	Kind, Name, Namespace string
+	JSON                  []byte
+}
+
+// demoObjects splits the embedded demo manifests of c into objects.
+func demoObjects(c cluster.Name) ([]manifestObject, error) {
+	raw, err := assets.DemoManifests(string(c))
+	if err != nil {
+		return nil, err
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+	var out []manifestObject
+	for {
+		var obj map[string]any
+		if err := dec.Decode(&obj); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("demo manifests for %s: %w", c, err)
+		}
+		if len(obj) == 0 {
+			continue
+		}
+		kind, _ := obj["kind"].(string)
+		meta, _ := obj["metadata"].(map[string]any)
+		name, _ := meta["name"].(string)
+		ns, _ := meta["namespace"].(string)
+		if ns == "" {
+			ns = demoNamespace
+		}
+		js, err := json.Marshal(obj)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, manifestObject{Kind: kind, Name: name, Namespace: ns, JSON: js})
+	}
+	return out, nil
+}
+
+// apply server-side applies one object and returns its resourceVersion
+// before (""  when new) and after.
+func apply(ctx context.Context, kc kubernetes.Interface, o manifestObject) (before, after string, err error) {
+	opts := metav1.PatchOptions{FieldManager: fieldManager, Force: ptr(true)}
+	getOpts := metav1.GetOptions{}
+	switch o.Kind {
+	case "ConfigMap":
+		c := kc.CoreV1().ConfigMaps(o.Namespace)
+		if cur, err := c.Get(ctx, o.Name, getOpts); err == nil {
+			before = cur.ResourceVersion
+		}
+		res, err := c.Patch(ctx, o.Name, types.ApplyPatchType, o.JSON, opts)
+		if err != nil {
+			return before, "", err
+		}
+		return before, res.ResourceVersion, nil
+	case "Service":
+		c := kc.CoreV1().Services(o.Namespace)
+		if cur, err := c.Get(ctx, o.Name, getOpts); err == nil {
+			before = cur.ResourceVersion
+		}
+		res, err := c.Patch(ctx, o.Name, types.ApplyPatchType, o.JSON, opts)
+		if err != nil {
+			return before, "", err
+		}
+		return before, res.ResourceVersion, nil
+	case "Deployment":
+		c := kc.AppsV1().Deployments(o.Namespace)
+		if cur, err := c.Get(ctx, o.Name, getOpts); err == nil {
+			before = cur.ResourceVersion
+		}
+		res, err := c.Patch(ctx, o.Name, types.ApplyPatchType, o.JSON, opts)
+		if err != nil {
+			return before, "", err
+		}
+		return before, res.ResourceVersion, nil
+	}
+	return "", "", fmt.Errorf("the demo manifests hold a %s, which the lab does not apply", o.Kind)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// DeployDemo server-side applies the demo manifests of c, as
+// `kubectl apply --server-side -f deployment-<c>.yaml`, and waits for the
+// rollouts. Applying again leaves the objects as they are, except fields
+// the lab owns that someone changed (the replicas, after a scale).
+func (b *Backend) DeployDemo(ctx context.Context, c cluster.Name, log cluster.Logger) error {
+	objs, err := demoObjects(c)
+	if err != nil {
+		return err
+	}
+	kc, err := b.kube(ctx, c)
+	if err != nil {
+		return err
+	}
+	log.Logf("Applying deployment-%s.yaml (server-side apply)", c)
+	for _, o := range objs {
+		before, after, err := apply(ctx, kc, o)
+		if err != nil {
+			return cluster.WithHint(fmt.Errorf("apply %s %s/%s in %s: %w", o.Kind, o.Namespace, o.Name, c, err), "retry the step; applying is idempotent")
+		}
+		verb := "configured"
+		switch before {
+		case "":
+			verb = "created"
+		case after:
+			verb = "unchanged"
+		}
+		log.Logf("%s/%s %s", kindResource(o.Kind), o.Name, verb)
+	}
+	for _, name := range []string{helloWorld, busybox} {
+		if err := b.waitRollout(ctx, kc, c, name, log); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kindResource names a kind as kubectl prints it: deployment.apps, service.
+func kindResource(kind string) string {
+	if kind == "Deployment" {
+		return "deployment.apps"
+	}
+	return strings.ToLower(kind)
+}
+
+// waitRollout waits as `kubectl rollout status deployment/<name>` does.
+func (b *Backend) waitRollout(ctx context.Context, kc kubernetes.Interface, c cluster.Name, name string, log cluster.Logger) error {
+	var state string
+	hint := fmt.Sprintf("look at the pods: kubectl --kubeconfig %s get pods -o wide; pods stay Pending while no node is Ready", b.kubeconfigHintPath(c))
+	err := b.waitFor(ctx, log, fmt.Sprintf("deployment %q rollout in %s", name, c), b.timeouts.Rollout, hint,
+		func(ctx context.Context) (bool, string, error) {
+			d, err := kc.AppsV1().Deployments(demoNamespace).Get(ctx, name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return false, "", cluster.WithHint(fmt.Errorf("deployment %s not found in %s", name, c), "run the \"deploy\" step first")
+			}
+			if err != nil {
+				return false, "", err
+			}
+			var ok bool
+			ok, state = rolledOut(d)
+			return ok, state, nil
+		})
+	if err != nil {
+		return err
+	}
+	log.Logf("deployment %q successfully rolled out in %s (%s)", name, c, state)
+	return nil
+}
+
+// ConfigureService sets the hello-world Service's Cilium annotations with a
+// merge patch, as `kubectl annotate --overwrite` does; a nil value removes
+// the annotation.
+func (b *Backend) ConfigureService(ctx context.Context, c cluster.Name, change cluster.ServiceChange, log cluster.Logger) error {
+	kc, err := b.kube(ctx, c)
+	if err != nil {
+		return err
+	}
+	ann := map[string]any{}
+	for k, v := range change.Annotations() {
+		if v == nil {
+			ann[k] = nil
+		} else {
+			ann[k] = *v
+		}
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": ann}})
+	if err != nil {
+		return err
+	}
+	log.Logf("Annotating service/hello-world in %s: %s", c, change)
+	_, err = kc.CoreV1().Services(demoNamespace).Patch(ctx, helloWorld, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager})
+	if apierrors.IsNotFound(err) {
+		return cluster.WithHint(fmt.Errorf("annotate service hello-world in %s: service not found", c), "run the \"deploy\" step first")
+	}
+	if err != nil {
+		return fmt.Errorf("annotate service hello-world in %s: %w", c, err)
+	}
+	return nil
+}
+
+// Scale sets hello-world's replicas through the scale subresource, as
+// `kubectl scale deployment hello-world --replicas n`, and waits for the
+// rollout.
+func (b *Backend) Scale(ctx context.Context, c cluster.Name, replicas int, log cluster.Logger) error {
+	if replicas < 0 || replicas > maxReplicas {
+		return fmt.Errorf("scale hello-world in %s: %d replicas is outside 0..%d", c, replicas, maxReplicas)
+	}
+	kc, err := b.kube(ctx, c)
+	if err != nil {
+		return err
+	}
+	deps := kc.AppsV1().Deployments(demoNamespace)
+	sc, err := deps.GetScale(ctx, helloWorld, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return cluster.WithHint(fmt.Errorf("scale hello-world in %s: deployment not found", c), "run the \"deploy\" step first")
+	}
+	if err != nil {
+		return fmt.Errorf("scale hello-world in %s: %w", c, err)
+	}
+	if int(sc.Spec.Replicas) == replicas {
+		log.Logf("Deployment hello-world in %s already has %d replica(s)", c, replicas)
+	} else {
+		log.Logf("Scaling deployment hello-world in %s to %d replica(s)", c, replicas)
+		_, err = deps.UpdateScale(ctx, helloWorld, &autoscalingv1.Scale{
+			ObjectMeta: metav1.ObjectMeta{Name: helloWorld, Namespace: demoNamespace, ResourceVersion: sc.ResourceVersion},
+			Spec:       autoscalingv1.ScaleSpec{Replicas: int32(replicas)},
+		}, metav1.UpdateOptions{FieldManager: fieldManager})
+		if err != nil {
+			return cluster.WithHint(fmt.Errorf("scale hello-world in %s: %w", c, err), "retry the step")
+		}
+	}
+	return b.waitRollout(ctx, kc, c, helloWorld, log)
+}

@@ -1,0 +1,441 @@
+package real
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	yaml "go.yaml.in/yaml/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
+	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+
+	"github.com/clustermesh-lab/clustermesh-lab/assets"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+)
+
+// KindProvider is the part of kind's cluster.Provider the backend uses.
+type KindProvider interface {
+	Create(name string, options ...kindcluster.CreateOption) error
+	Delete(name, explicitKubeconfigPath string) error
+	List() ([]string, error)
+	KubeConfig(name string, internal bool) (string, error)
+}
+
+// KindFactory builds a kind provider whose progress goes to log.
+type KindFactory func(ctx context.Context, log cluster.Logger) (KindProvider, error)
+
+// Files the backend keeps in the lab directory.
+const (
+	// recordFile lists the kind clusters this lab created: only those are
+	// ever reused or deleted.
+	recordFile = "kind-clusters.json"
+	// MergedKubeconfig holds both contexts, as the seed's
+	// `kubectl config view --flatten > merged-kubeconfig.yaml`.
+	MergedKubeconfig = "merged-kubeconfig.yaml"
+)
+
+// KubeconfigFile is the lab's kubeconfig of cluster c (kubeconfig-us.yaml,
+// as in the seed).
+func KubeconfigFile(c cluster.Name) string { return "kubeconfig-" + string(c) + ".yaml" }
+
+func (b *Backend) kubeconfigPath(c cluster.Name) string {
+	return filepath.Join(b.opts.Dir, KubeconfigFile(c))
+}
+
+// kubeconfigHintPath is the kubeconfig to name in advice about c.
+func (b *Backend) kubeconfigHintPath(c cluster.Name) string {
+	if k, ok := b.external(c); ok {
+		if k.Path == "" {
+			return "~/.kube/config"
+		}
+		return k.Path
+	}
+	return b.kubeconfigPath(c)
+}
+
+// KindConfig decodes the seed's kind configuration of c with kind's own
+// v1alpha4 types, strictly as kind does, and names the cluster.
+func KindConfig(c cluster.Name) (*v1alpha4.Cluster, error) {
+	raw, err := assets.KindConfig(string(c))
+	if err != nil {
+		return nil, err
+	}
+	cfg := &v1alpha4.Cluster{}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("decode the kind config of %s: %w", c, err)
+	}
+	if cfg.Kind != "Cluster" || cfg.APIVersion != "kind.x-k8s.io/v1alpha4" {
+		return nil, fmt.Errorf("the kind config of %s is %s %s, want kind.x-k8s.io/v1alpha4 Cluster", c, cfg.APIVersion, cfg.Kind)
+	}
+	cfg.Name = string(c)
+	return cfg, nil
+}
+
+// record is what the lab remembers about the kind clusters it created.
+type record struct {
+	Clusters map[cluster.Name]recordEntry `json:"clusters"`
+}
+
+type recordEntry struct {
+	Created time.Time `json:"created"`
+	// Complete is false while kind creates the cluster: a crash leaves a
+	// half-created cluster, which the next create replaces.
+	Complete bool `json:"complete"`
+}
+
+func (b *Backend) readRecord() (record, error) {
+	r := record{Clusters: map[cluster.Name]recordEntry{}}
+	data, err := os.ReadFile(filepath.Join(b.opts.Dir, recordFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("read %s: %w", recordFile, err)
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return r, cluster.WithHint(fmt.Errorf("lab directory %s: %s is corrupt: %w", b.opts.Dir, recordFile, err),
+			"run again with --fresh to start a new lab (delete leftover clusters with `kind delete cluster --name us` / `--name eu`)")
+	}
+	if r.Clusters == nil {
+		r.Clusters = map[cluster.Name]recordEntry{}
+	}
+	return r, nil
+}
+
+// updateRecord changes the record under the lock and saves it atomically.
+func (b *Backend) updateRecord(fn func(r *record)) error {
+	b.recordMu.Lock()
+	defer b.recordMu.Unlock()
+	r, err := b.readRecord()
+	if err != nil {
+		return err
+	}
+	fn(&r)
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return labdir.WriteAtomic(filepath.Join(b.opts.Dir, recordFile), append(data, '\n'), 0o600)
+}
+
+func (b *Backend) recorded(c cluster.Name) (recordEntry, bool, error) {
+	b.recordMu.Lock()
+	defer b.recordMu.Unlock()
+	r, err := b.readRecord()
+	if err != nil {
+		return recordEntry{}, false, err
+	}
+	e, ok := r.Clusters[c]
+	return e, ok, nil
+}
+
+// kindProvider builds a kind provider logging to log.
+func (b *Backend) kindProvider(ctx context.Context, log cluster.Logger) (KindProvider, error) {
+	if b.opts.Kind != nil {
+		return b.opts.Kind(ctx, log)
+	}
+	routeLibraryLogs(b.diag)
+	eng, err := b.engine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	engine := kindcluster.ProviderWithDocker()
+	if eng == "podman" {
+		engine = kindcluster.ProviderWithPodman()
+	}
+	return kindcluster.NewProvider(kindcluster.ProviderWithLogger(kindLogger{step: log, diag: b.diag}), engine), nil
+}
+
+var (
+	engineMu   sync.Mutex
+	engineName string
+)
+
+// engine detects the container engine once per process, as the kind CLI
+// does (the library alone ignores KIND_EXPERIMENTAL_PROVIDER).
+func (b *Backend) engine(ctx context.Context) (string, error) {
+	engineMu.Lock()
+	defer engineMu.Unlock()
+	if engineName != "" {
+		return engineName, nil
+	}
+	eng, err := doctor.DetectEngine(ctx, doctor.SystemEnv())
+	if err != nil {
+		return "", fmt.Errorf("kind needs a container engine: %w", err)
+	}
+	engineName = eng.Name
+	return engineName, nil
+}
+
+// CreateCluster creates c with kind from the seed's configuration, reuses
+// it when this lab created it, or, for a cluster the learner brings, checks
+// that it answers and can be used.
+func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster.Logger) error {
+	if k, ok := b.external(c); ok {
+		return b.useExternal(ctx, c, k, log)
+	}
+	p, err := b.kindProvider(ctx, log)
+	if err != nil {
+		return err
+	}
+	names, err := p.List()
+	if err != nil {
+		return cluster.WithHint(fmt.Errorf("list kind clusters: %w", err), "check that the container engine runs: clustermesh-lab doctor")
+	}
+	entry, ours, err := b.recorded(c)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(names, string(c)) {
+		switch {
+		case !ours:
+			return cluster.WithHint(fmt.Errorf("a kind cluster named %q already exists and this lab did not create it", c),
+				fmt.Sprintf("if you no longer need it, delete it with `kind delete cluster --name %s`; or use it as it is with --%s-kubeconfig and --%s-context %s", c, c, c, c.Context()))
+		case entry.Complete:
+			log.Logf("Cluster %q already exists (created by this lab on %s): reusing it", c, entry.Created.Local().Format(time.DateTime))
+			return b.writeKubeconfigs(c, p)
+		}
+		log.Logf("Found a half-created cluster %q from an interrupted run: deleting it first", c)
+		if err := p.Delete(string(c), b.kubeconfigPath(c)); err != nil {
+			return cluster.WithHint(fmt.Errorf("delete the half-created cluster %s: %w", c, err), fmt.Sprintf("delete it with `kind delete cluster --name %s`, then retry the step", c))
+		}
+	}
+	cfg, err := KindConfig(c)
+	if err != nil {
+		return err
+	}
+	if err := b.updateRecord(func(r *record) { r.Clusters[c] = recordEntry{Created: time.Now().UTC()} }); err != nil {
+		return err
+	}
+	b.forget(c)
+	// kind writes the kubeconfig itself; pointing it at the lab's file
+	// keeps it away from the learner's ~/.kube/config.
+	err = p.Create(string(c),
+		kindcluster.CreateWithV1Alpha4Config(cfg),
+		kindcluster.CreateWithKubeconfigPath(b.kubeconfigPath(c)),
+		kindcluster.CreateWithDisplayUsage(false),
+		kindcluster.CreateWithDisplaySalutation(false),
+	)
+	if err != nil {
+		return cluster.WithHint(fmt.Errorf("kind create cluster --name %s: %w", c, err),
+			"retry the step: kind removed the partial cluster; if it says the name is taken, run `kind delete cluster --name "+string(c)+"` first; `clustermesh-lab doctor` checks the machine")
+	}
+	if err := b.updateRecord(func(r *record) {
+		e := r.Clusters[c]
+		e.Complete = true
+		r.Clusters[c] = e
+	}); err != nil {
+		return err
+	}
+	if err := b.writeKubeconfigs(c, p); err != nil {
+		return err
+	}
+	log.Logf("Cluster %q is up: context %s in %s; its nodes stay NotReady until a CNI is installed", c, c.Context(), b.kubeconfigPath(c))
+	return nil
+}
+
+// useExternal checks a cluster the learner brings: it must answer and let
+// the lab read nodes and kube-system. It is never created or modified here.
+func (b *Backend) useExternal(ctx context.Context, c cluster.Name, k Kubeconfig, log cluster.Logger) error {
+	log.Logf("Using your cluster for %s: %s", c, k)
+	kc, err := b.kube(ctx, c)
+	if err != nil {
+		return err
+	}
+	hint := fmt.Sprintf("check that the cluster of --%s-kubeconfig/--%s-context runs and that your credentials are valid", c, c)
+	v, err := kc.Discovery().ServerVersion()
+	if err != nil {
+		return cluster.WithHint(fmt.Errorf("cluster %s does not answer: %w", c, err), hint)
+	}
+	nodes, err := kc.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return cluster.WithHint(fmt.Errorf("cluster %s: cannot list nodes: %w", c, err), hint+" (the lab needs cluster-admin)")
+	}
+	if _, err := kc.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{}); err != nil {
+		return cluster.WithHint(fmt.Errorf("cluster %s: cannot read namespace %s: %w", c, namespace, err), hint+" (the lab needs cluster-admin)")
+	}
+	if err := b.writeKubeconfigs(c, nil); err != nil {
+		return err
+	}
+	log.Logf("Cluster %s answers: Kubernetes %s, %d node(s); the lab will not delete it", c, v.GitVersion, len(nodes.Items))
+	return nil
+}
+
+// DeleteCluster deletes a kind cluster this lab created. A missing cluster
+// is already deleted; a cluster the lab did not create, or one the learner
+// brought, is never deleted.
+func (b *Backend) DeleteCluster(ctx context.Context, c cluster.Name, log cluster.Logger) error {
+	if k, ok := b.external(c); ok {
+		log.Logf("Not deleting %s: it is your cluster (%s), not one this lab created; remove what the lab installed with `helm uninstall cilium -n kube-system` and `kubectl delete -f deployment-%s.yaml`", c, k, c)
+		return nil
+	}
+	p, err := b.kindProvider(ctx, log)
+	if err != nil {
+		return err
+	}
+	names, err := p.List()
+	if err != nil {
+		return cluster.WithHint(fmt.Errorf("list kind clusters: %w", err), "check that the container engine runs: clustermesh-lab doctor")
+	}
+	_, ours, err := b.recorded(c)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(names, string(c)) {
+		log.Logf("Cluster %q does not exist: nothing to delete", c)
+		return b.dropCluster(c)
+	}
+	if !ours {
+		return cluster.WithHint(fmt.Errorf("not deleting kind cluster %q: this lab did not create it", c),
+			fmt.Sprintf("delete it yourself with `kind delete cluster --name %s` if you are sure", c))
+	}
+	log.Logf("Deleting cluster %q ...", c)
+	if err := p.Delete(string(c), b.kubeconfigPath(c)); err != nil {
+		return cluster.WithHint(fmt.Errorf("kind delete cluster --name %s: %w", c, err), "retry the step, or run `kind delete cluster --name "+string(c)+"`")
+	}
+	log.Logf("Deleted cluster %q", c)
+	return b.dropCluster(c)
+}
+
+// dropCluster forgets a deleted cluster: record, clients and kubeconfigs.
+func (b *Backend) dropCluster(c cluster.Name) error {
+	b.forget(c)
+	if err := b.updateRecord(func(r *record) { delete(r.Clusters, c) }); err != nil {
+		return err
+	}
+	b.recordMu.Lock()
+	defer b.recordMu.Unlock()
+	if err := os.Remove(b.kubeconfigPath(c)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return b.writeMergedLocked()
+}
+
+// writeKubeconfigs writes the lab's kubeconfig of c (context kind-<c>) and
+// the merged one, with clientcmd and mode 0600. For a kind cluster the
+// content is kind's; for a cluster the learner brings it is their context,
+// flattened and renamed, so the lab's commands work on both alike.
+func (b *Backend) writeKubeconfigs(c cluster.Name, p KindProvider) error {
+	var cfg *clientcmdapi.Config
+	if p != nil {
+		raw, err := p.KubeConfig(string(c), false)
+		if err != nil {
+			return fmt.Errorf("read the kubeconfig of %s from kind: %w", c, err)
+		}
+		if cfg, err = clientcmd.Load([]byte(raw)); err != nil {
+			return fmt.Errorf("parse the kubeconfig of %s from kind: %w", c, err)
+		}
+	} else {
+		cc, err := b.clientConfig(c)
+		if err != nil {
+			return err
+		}
+		rawCfg, err := cc.RawConfig()
+		if err != nil {
+			return err
+		}
+		if cfg, err = renameContext(rawCfg, b.opts.External[c].Context, c); err != nil {
+			return fmt.Errorf("copy the kubeconfig of %s: %w", c, err)
+		}
+	}
+	cfg.CurrentContext = c.Context()
+	if _, ok := cfg.Contexts[c.Context()]; !ok {
+		return fmt.Errorf("the kubeconfig of %s has no context %s", c, c.Context())
+	}
+	data, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return err
+	}
+	b.recordMu.Lock()
+	defer b.recordMu.Unlock()
+	if err := labdir.WriteAtomic(b.kubeconfigPath(c), data, 0o600); err != nil {
+		return err
+	}
+	return b.writeMergedLocked()
+}
+
+// renameContext keeps only the chosen context of raw (its cluster and
+// user inlined) and names all three after the lab's cluster.
+func renameContext(raw clientcmdapi.Config, context string, c cluster.Name) (*clientcmdapi.Config, error) {
+	if context == "" {
+		context = raw.CurrentContext
+	}
+	ctx, ok := raw.Contexts[context]
+	if !ok {
+		return nil, fmt.Errorf("context %q not found", context)
+	}
+	if err := clientcmdapi.FlattenConfig(&raw); err != nil {
+		return nil, err
+	}
+	cl, ok := raw.Clusters[ctx.Cluster]
+	if !ok {
+		return nil, fmt.Errorf("context %q names unknown cluster %q", context, ctx.Cluster)
+	}
+	out := clientcmdapi.NewConfig()
+	name := c.Context()
+	out.Clusters[name] = cl
+	if user, ok := raw.AuthInfos[ctx.AuthInfo]; ok {
+		out.AuthInfos[name] = user
+	}
+	nctx := ctx.DeepCopy()
+	nctx.Cluster, nctx.AuthInfo = name, name
+	out.Contexts[name] = nctx
+	out.CurrentContext = name
+	return out, nil
+}
+
+// writeMergedLocked rewrites merged-kubeconfig.yaml from the per-cluster
+// files present, as `KUBECONFIG=a:b kubectl config view --flatten` would.
+func (b *Backend) writeMergedLocked() error {
+	merged := clientcmdapi.NewConfig()
+	for _, c := range cluster.Names() {
+		cfg, err := clientcmd.LoadFromFile(b.kubeconfigPath(c))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", b.kubeconfigPath(c), err)
+		}
+		for k, v := range cfg.Clusters {
+			merged.Clusters[k] = v
+		}
+		for k, v := range cfg.AuthInfos {
+			merged.AuthInfos[k] = v
+		}
+		for k, v := range cfg.Contexts {
+			merged.Contexts[k] = v
+		}
+		if merged.CurrentContext == "" {
+			merged.CurrentContext = cfg.CurrentContext
+		}
+	}
+	path := filepath.Join(b.opts.Dir, MergedKubeconfig)
+	if len(merged.Contexts) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	if err := clientcmdapi.FlattenConfig(merged); err != nil {
+		return err
+	}
+	data, err := clientcmd.Write(*merged)
+	if err != nil {
+		return err
+	}
+	return labdir.WriteAtomic(path, data, 0o600)
+}

@@ -1,0 +1,239 @@
+package real
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+// agentStatusCmd asks an agent for its status as JSON (shared/CILIUM.md,
+// "Status"). In images since 1.15 `cilium` is the agent CLI's short name
+// for `cilium-dbg`.
+var agentStatusCmd = []string{"cilium", "status", "-o", "json"}
+
+// agentStatus is the part of the agent's StatusResponse the lab reads:
+// fields are omitted when false or zero.
+type agentStatus struct {
+	ClusterMesh *struct {
+		Clusters []remoteCluster `json:"clusters"`
+	} `json:"cluster-mesh"`
+}
+
+type remoteCluster struct {
+	Name      string `json:"name"`
+	Connected bool   `json:"connected"`
+	Ready     bool   `json:"ready"`
+	Status    string `json:"status"`
+	NumNodes  int    `json:"num-nodes"`
+}
+
+// agentReport is one agent's answer, or why there is none.
+type agentReport struct {
+	pod    string
+	status agentStatus
+	err    error
+}
+
+// parseAgentStatus decodes the output of agentStatusCmd.
+func parseAgentStatus(out []byte) (agentStatus, error) {
+	var st agentStatus
+	if err := json.Unmarshal(bytes.TrimSpace(out), &st); err != nil {
+		return st, fmt.Errorf("decode cilium status -o json: %w", err)
+	}
+	return st, nil
+}
+
+// summarisePeers counts, for each remote cluster, the agents that have it
+// configured and those that are ready to use it, as cilium-cli's
+// `clustermesh status` does ("eu: 3/3 configured, 3/3 connected").
+// configured are the peers the mesh configuration names; peers the agents
+// report beyond those are listed too.
+func summarisePeers(agents int, reports []agentReport, configured []string) []cluster.Peer {
+	names := append([]string(nil), configured...)
+	for _, r := range reports {
+		if r.status.ClusterMesh == nil {
+			continue
+		}
+		for _, rc := range r.status.ClusterMesh.Clusters {
+			if !contains(names, rc.Name) {
+				names = append(names, rc.Name)
+			}
+		}
+	}
+	sortStrings(names)
+	peers := make([]cluster.Peer, 0, len(names))
+	for _, name := range names {
+		p := cluster.Peer{Name: cluster.Name(name), Agents: agents}
+		for _, r := range reports {
+			if r.err != nil {
+				if p.Problem == "" {
+					p.Problem = fmt.Sprintf("agent %s: %v", r.pod, r.err)
+				}
+				continue
+			}
+			if r.status.ClusterMesh == nil {
+				continue
+			}
+			for _, rc := range r.status.ClusterMesh.Clusters {
+				if rc.Name != name {
+					continue
+				}
+				p.Configured++
+				if rc.Ready {
+					p.Connected++
+				} else if p.Problem == "" && rc.Status != "" {
+					p.Problem = rc.Status
+				}
+			}
+		}
+		if p.OK() {
+			p.Problem = ""
+		}
+		peers = append(peers, p)
+	}
+	return peers
+}
+
+// readPeers asks every agent of c for its mesh connections, all at once.
+func (b *Backend) readPeers(ctx context.Context, c cluster.Name, kc kubernetes.Interface, configured []string) []cluster.Peer {
+	pods, err := kc.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: ciliumAgentLabel})
+	if err != nil {
+		peers := summarisePeers(0, nil, configured)
+		for i := range peers {
+			peers[i].Problem = "cannot list the agents: " + err.Error()
+		}
+		return peers
+	}
+	reports := make([]agentReport, len(pods.Items))
+	var wg sync.WaitGroup
+	for i, pod := range pods.Items {
+		reports[i].pod = pod.Name
+		if pod.Status.Phase != corev1.PodRunning || pod.DeletionTimestamp != nil {
+			reports[i].err = fmt.Errorf("pod is %s", pod.Status.Phase)
+			continue
+		}
+		wg.Go(func() {
+			var out bytes.Buffer
+			ectx, cancel := context.WithTimeout(ctx, b.timeouts.APICall)
+			defer cancel()
+			if err := b.executor().Exec(ectx, c, namespace, pod.Name, ciliumAgentCtr, agentStatusCmd, &out); err != nil {
+				reports[i].err = err
+				return
+			}
+			reports[i].status, reports[i].err = parseAgentStatus(out.Bytes())
+		})
+	}
+	wg.Wait()
+	return summarisePeers(len(pods.Items), reports, configured)
+}
+
+// peerCache keeps each cluster's last reading of its agents for a few
+// seconds: the status panes poll every two seconds and must not exec
+// into every agent each time. Concurrent readers of one cluster wait for
+// one reading instead of each taking their own.
+type peerCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[cluster.Name]*peerReading
+}
+
+type peerReading struct {
+	mu    sync.Mutex
+	at    time.Time
+	key   string
+	peers []cluster.Peer
+}
+
+func (p *peerCache) entry(c cluster.Name) *peerReading {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[cluster.Name]*peerReading{}
+	}
+	e, ok := p.m[c]
+	if !ok {
+		e = &peerReading{}
+		p.m[c] = e
+	}
+	return e
+}
+
+// get returns the cached reading of c while it is fresh and the mesh
+// configuration is the same, else a new one from read.
+func (p *peerCache) get(ctx context.Context, c cluster.Name, configured []string, read func(context.Context) []cluster.Peer) []cluster.Peer {
+	e := p.entry(c)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	key := strings.Join(configured, ",")
+	if p.ttl > 0 && e.key == key && !e.at.IsZero() && time.Since(e.at) < p.ttl {
+		return clonePeers(e.peers)
+	}
+	e.peers, e.at, e.key = read(ctx), time.Now(), key
+	return clonePeers(e.peers)
+}
+
+// drop forgets c's reading, after a change that makes it stale.
+func (p *peerCache) drop(c cluster.Name) {
+	e := p.entry(c)
+	e.mu.Lock()
+	e.at = time.Time{}
+	e.mu.Unlock()
+}
+
+func clonePeers(p []cluster.Peer) []cluster.Peer { return append([]cluster.Peer(nil), p...) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+// WaitConnected waits until every agent of c is connected to the peer,
+// reading the agents afresh each time.
+func (b *Backend) WaitConnected(ctx context.Context, c cluster.Name, log cluster.Logger) error {
+	peer := c.Peer()
+	var last cluster.Peer
+	hint := fmt.Sprintf("look at the agents: kubectl --kubeconfig %s -n kube-system exec ds/cilium -c cilium-agent -- cilium status; the peer's clustermesh-apiserver must answer on its node IP and NodePort", b.kubeconfigHintPath(c))
+	err := b.waitFor(ctx, log, fmt.Sprintf("the agents of %s to connect to %s", c, peer), b.timeouts.Connect, hint,
+		func(ctx context.Context) (bool, string, error) {
+			b.peers.drop(c)
+			st, err := b.Status(ctx, c)
+			if err != nil {
+				return false, "", err
+			}
+			if !st.Exists {
+				return false, "", cluster.WithHint(fmt.Errorf("cluster %s does not exist", c), "run the \"create-clusters\" step first")
+			}
+			p, ok := st.Mesh.Peer(peer)
+			if !ok {
+				return false, "", cluster.WithHint(fmt.Errorf("cluster %s is not configured to connect to %s", c, peer), "run the \"connect\" step")
+			}
+			last = p
+			state := p.String()
+			if p.Problem != "" {
+				state += " (" + p.Problem + ")"
+			}
+			return p.OK(), state, nil
+		})
+	if err != nil {
+		return err
+	}
+	log.Logf("🔌 %s → %s", c, last)
+	return nil
+}

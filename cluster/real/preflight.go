@@ -1,0 +1,26 @@
+package real
+
+import (
+	"context"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
+)
+
+// Preflight checks the machine for kind clusters: engine, memory, inotify
+// limits and host ports (doctor.Run). When the learner brings both
+// clusters nothing of that is needed, and the checks say so.
+func (b *Backend) Preflight(ctx context.Context) []cluster.Check {
+	if len(b.opts.External) == len(cluster.Names()) {
+		var checks []cluster.Check
+		for _, c := range cluster.Names() {
+			checks = append(checks, cluster.Check{Name: "Cluster " + string(c), Status: cluster.Pass,
+				Detail: "your own (" + b.opts.External[c].String() + "): no container engine, memory or host ports needed here"})
+		}
+		return checks
+	}
+	if b.opts.Preflight != nil {
+		return b.opts.Preflight(ctx)
+	}
+	return doctor.Run(ctx, doctor.SystemEnv())
+}
