@@ -3,12 +3,111 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"sync"
+
+	"github.com/spf13/pflag"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/real"
 )
 
-// newKindBackend builds the real backend.
+// backendLog is the file in the lab directory that receives what Helm,
+// client-go and kind say beyond the steps' progress lines.
+const backendLog = "backend.log"
+
+// kindOptions are the flags of the real (kind) backend.
+type kindOptions struct {
+	ciliumVersion string
+	ciliumChart   string
+	usKubeconfig  string
+	usContext     string
+	euKubeconfig  string
+	euContext     string
+}
+
+// addKindFlags registers the real backend's flags.
+func addKindFlags(f *pflag.FlagSet, o *kindOptions) {
+	f.StringVar(&o.ciliumVersion, "cilium-version", "", "Cilium chart version to install (default "+real.DefaultCiliumVersion+"; with --cilium-chart, the chart's own)")
+	f.StringVar(&o.ciliumChart, "cilium-chart", "", "local Cilium chart (.tgz or directory) to install instead of pulling it, for offline workshops")
+	f.StringVar(&o.usKubeconfig, "us-kubeconfig", "", "use your own cluster as US: its kubeconfig file (the lab never deletes it)")
+	f.StringVar(&o.usContext, "us-context", "", "use your own cluster as US: its context (in --us-kubeconfig, else the default kubeconfig)")
+	f.StringVar(&o.euKubeconfig, "eu-kubeconfig", "", "use your own cluster as EU: its kubeconfig file (the lab never deletes it)")
+	f.StringVar(&o.euContext, "eu-context", "", "use your own cluster as EU: its context (in --eu-kubeconfig, else the default kubeconfig)")
+}
+
+// external lists the clusters the learner brings.
+func (o kindOptions) external() map[cluster.Name]real.Kubeconfig {
+	out := map[cluster.Name]real.Kubeconfig{}
+	if o.usKubeconfig != "" || o.usContext != "" {
+		out[cluster.US] = real.Kubeconfig{Path: o.usKubeconfig, Context: o.usContext}
+	}
+	if o.euKubeconfig != "" || o.euContext != "" {
+		out[cluster.EU] = real.Kubeconfig{Path: o.euKubeconfig, Context: o.euContext}
+	}
+	return out
+}
+
+// newKindBackend builds the real backend for an open lab directory. It is
+// cheap: clients, the chart and kind are set up when a step needs them.
 func newKindBackend(ctx context.Context, dir *labdir.Dir, o *labOptions) (cluster.Backend, error) {
-	return nil, cluster.WithHint(errors.New("the kind backend is not built yet"), "use --backend sim")
+	logFile := &lazyFile{path: dir.File(backendLog)}
+	b, err := real.New(real.Options{
+		Dir:           dir.Path(),
+		CiliumVersion: o.kind.ciliumVersion,
+		ChartPath:     o.kind.ciliumChart,
+		External:      o.kind.external(),
+		DiagLog:       logFile,
+	})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return closing{Backend: b, file: logFile}, nil
+}
+
+// closing closes the diagnostic log with the backend.
+type closing struct {
+	*real.Backend
+	file *lazyFile
+}
+
+// Close closes the backend, then its log.
+func (c closing) Close() error {
+	return errors.Join(c.Backend.Close(), c.file.Close())
+}
+
+// lazyFile opens its file for appending on the first write, so a run that
+// never reaches a cluster leaves no empty log behind.
+type lazyFile struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
+	err  error
+}
+
+// Write appends p to the file; a file that cannot be opened drops writes,
+// since diagnostics must never stop the lab.
+func (l *lazyFile) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil && l.err == nil {
+		l.f, l.err = os.OpenFile(l.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	}
+	if l.f == nil {
+		return len(p), nil
+	}
+	return l.f.Write(p)
+}
+
+// Close closes the file if it was opened.
+func (l *lazyFile) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f, l.err = nil, os.ErrClosed
+	return err
 }

@@ -42,6 +42,7 @@ type labOptions struct {
 	fresh    bool
 	// seedSet records an explicit --seed, which must match a resumed lab's.
 	seedSet bool
+	kind    kindOptions
 }
 
 func (o *labOptions) addFlags(cmd *cobra.Command) {
@@ -52,6 +53,7 @@ func (o *labOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.simSpeed, "sim-speed", "fast", "latency of the simulated mesh: instant, fast (a tenth of real), real, or a factor such as 0.5")
 	f.IntVar(&o.requests, "requests", defaultRequests, fmt.Sprintf("requests per probe (1..%d)", cluster.MaxProbeRequests))
 	f.BoolVar(&o.fresh, "fresh", false, "move the existing lab directory aside (kept as a backup) and start a new lab")
+	addKindFlags(f, &o.kind)
 }
 
 // validate checks the flags before anything touches the machine.

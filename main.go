@@ -101,6 +101,7 @@ plain text otherwise (see "run --headless").`,
 		newSimulateCmd(stdout),
 		newDoctorCmd(stdout),
 		newVersionCmd(stdout),
+		newHelmValuesCmd(stdout),
 	)
 	return root
 }

@@ -286,3 +286,65 @@ func StageValues(stage Stage, c cluster.Name, chartVersion string, peer PeerEntr
 	}
 	return nil, fmt.Errorf("unknown stage %q", stage)
 }
+
+// SetArgs flattens values into `--set key=value` arguments, sorted, as
+// `cilium install --set ...` or `helm --set ...` take them; lists render
+// as {a,b} and lists of maps by index (key[0].name=...).
+func SetArgs(vals map[string]any) []string {
+	var out []string
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, x := range t {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				walk(p, x)
+			}
+		case []any:
+			scalar := true
+			for _, x := range t {
+				if _, ok := x.(map[string]any); ok {
+					scalar = false
+				}
+			}
+			if scalar {
+				parts := make([]string, len(t))
+				for i, x := range t {
+					parts[i] = fmt.Sprint(x)
+				}
+				out = append(out, "--set "+shellQuote(fmt.Sprintf("%s={%s}", prefix, strings.Join(parts, ","))))
+				return
+			}
+			for i, x := range t {
+				walk(fmt.Sprintf("%s[%d]", prefix, i), x)
+			}
+		default:
+			out = append(out, "--set "+shellQuote(fmt.Sprintf("%s=%v", prefix, t)))
+		}
+	}
+	walk("", vals)
+	sort.Strings(out)
+	return out
+}
+
+// shellQuote single-quotes s when a shell would split or expand it.
+func shellQuote(s string) string {
+	if !strings.ContainsAny(s, " \t*?[]{},$'\"\\|&;<>()~#!") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// HelmCommand is the helm command that applies a stage's values file, for
+// a learner who wants to do by hand what the lab does: the install stage
+// installs, the later ones upgrade keeping the values already there.
+func HelmCommand(stage Stage, chartVersion, valuesFile string) string {
+	reuse := ""
+	if stage != StageInstall {
+		reuse = " --reuse-values"
+	}
+	return fmt.Sprintf("helm upgrade --install %s cilium/%s --version %s --namespace %s%s -f %s", releaseName, chartName, chartVersion, namespace, reuse, valuesFile)
+}
