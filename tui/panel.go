@@ -48,6 +48,9 @@ func (m *Model) renderPanel(l layout) string {
 	}
 	m.logView.SetWidth(innerW)
 	m.logView.SetHeight(max(0, logRows))
+	if !m.logScrolled {
+		m.logView.GotoBottom()
+	}
 	body := strings.Join(head, "\n") + "\n" + strings.Join(action, "\n")
 	if logRows > 0 {
 		body += "\n" + m.logView.View()

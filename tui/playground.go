@@ -121,6 +121,9 @@ func (m *Model) renderPlayground(w, h int) string {
 	if rest > 2 {
 		m.logView.SetWidth(w)
 		m.logView.SetHeight(rest)
+		if !m.logScrolled {
+			m.logView.GotoBottom()
+		}
 		lines = append(lines, m.logView.View())
 	}
 	return strings.Join(lines, "\n")

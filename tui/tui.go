@@ -115,6 +115,9 @@ type Model struct {
 	actionErr error
 
 	pgCluster cluster.Name
+	// logScrolled is set while the learner reads back in the log, which
+	// then stops following new lines.
+	logScrolled bool
 
 	showExplain bool
 	confirmQuit bool

@@ -183,9 +183,8 @@ func (m *Model) loadLog() {
 	for i, l := range lines {
 		out[i] = m.renderLogLine(l)
 	}
-	follow := m.logView.AtBottom() || m.logView.TotalLineCount() == 0
 	m.logView.SetContentLines(out)
-	if follow {
+	if !m.logScrolled {
 		m.logView.GotoBottom()
 	}
 }
@@ -292,7 +291,7 @@ func (m *Model) onLabKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		if n.cursor != m.nav.cursor {
 			m.nav = n
-			m.logView.GotoBottom()
+			m.logScrolled = false
 			m.loadLog()
 		}
 	case key.Matches(msg, k.Run):
@@ -327,6 +326,10 @@ func (m *Model) onLabKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.logView.PageUp()
 	case key.Matches(msg, k.PageDown):
 		m.logView.PageDown()
+	}
+	// Scrolling up pins the log; coming back to its end follows it again.
+	if key.Matches(msg, k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown) {
+		m.logScrolled = !m.logView.AtBottom()
 	}
 	return nil
 }
