@@ -58,7 +58,6 @@ type peek struct {
 	done chan struct{}
 }
 
-
 // harness drives the guide through a real Bubble Tea program.
 type harness struct {
 	t  *testing.T
