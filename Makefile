@@ -33,3 +33,7 @@ lint:
 
 clean:
 	rm -rf bin
+
+## golden: regenerate the TUI golden files after an intended change
+golden:
+	$(GO) test ./tui -run . -update

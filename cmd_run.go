@@ -99,7 +99,7 @@ It is chosen automatically when stdout is not a terminal.`,
 	}
 	o.addFlags(cmd)
 	cmd.Flags().BoolVar(&ro.headless, "headless", false, "print plain text instead of the interactive guide")
-	cmd.Flags().StringVar(&ro.from, "from", "", "first step to run, even if done (see `clustermesh-lab steps`)")
+	cmd.Flags().StringVar(&ro.from, "from", "", "first step to run, even if done (ids: clustermesh-lab steps)")
 	cmd.Flags().StringVar(&ro.to, "to", "", "last step to run (default: the last step)")
 	return cmd
 }
