@@ -131,7 +131,7 @@ func runLab(ctx context.Context, cmd *cobra.Command, o *labOptions, ro runOption
 	if !ro.headless {
 		return runTUI(ctx, o, stdin, stdout)
 	}
-	kind, note, err := chooseBackend(ctx, o.backend)
+	kind, note, err := chooseBackend(ctx, o.backend, len(o.kind.external()) == 2)
 	if err != nil {
 		return err
 	}
@@ -182,13 +182,19 @@ func backendLabel(sess *steps.Session) string {
 	if sess.Backend.Kind() == backendSim {
 		return fmt.Sprintf("simulated mesh (seed %d)", sess.Dir.Meta().Seed)
 	}
-	return "kind clusters on " + sess.Backend.Kind()
+	return "real clusters (kind backend)"
 }
 
-// chooseBackend resolves auto and refuses kind where no engine answers.
-func chooseBackend(ctx context.Context, want string) (kind, note string, err error) {
-	if want == backendSim {
+// chooseBackend resolves auto and refuses kind where no engine answers,
+// unless the learner brings both clusters, which then need no engine.
+func chooseBackend(ctx context.Context, want string, ownClusters bool) (kind, note string, err error) {
+	switch {
+	case want == backendSim && ownClusters:
+		return "", "", usagef("--us-kubeconfig and --eu-kubeconfig bring real clusters: use --backend kind")
+	case want == backendSim:
 		return backendSim, "", nil
+	case ownClusters:
+		return backendKind, "", nil
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
