@@ -207,22 +207,14 @@ func TestGoldenStepBeforeAndAfter(t *testing.T) {
 	h.openLab()
 	t.Run("before", func(t *testing.T) {
 		out := h.screen()
-		for _, want := range []string{"Step 1 of 11", "Press enter to run this step", "Equivalent commands", "SIMULATED MESH"} {
-			if !strings.Contains(out, want) {
-				t.Errorf("missing %q", want)
-			}
-		}
+		requireContains(t, out, "Step 1 of 11", "Press enter to run this step", "Equivalent commands", "SIMULATED MESH")
 		golden.RequireEqual(t, out)
 	})
 	t.Run("after", func(t *testing.T) {
 		h.runTo("preflight")
 		h.settle()
 		out := h.screen()
-		for _, want := range []string{"✓ Done", "this machine can run the lab", "✓  1 Check the machine"} {
-			if !strings.Contains(out, want) {
-				t.Errorf("missing %q", want)
-			}
-		}
+		requireContains(t, out, "✓ Done", "this machine can run the lab", "✓  1 Check the machine")
 		golden.RequireEqual(t, out)
 	})
 }
@@ -233,11 +225,7 @@ func TestGoldenPanesAfterConnect(t *testing.T) {
 	h.runTo("connect")
 	h.settle()
 	out := h.screen()
-	for _, want := range []string{"eu: 3/3 configured, 3/3 connected", "us: 3/3 configured, 3/3 connected", "NodePort 32379", "NodePort 32380"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("panes miss %q", want)
-		}
-	}
+	requireContains(t, out, "eu: 3/3 configured, 3/3 connected", "us: 3/3 configured, 3/3 connected", "NodePort 32379", "NodePort 32380")
 	golden.RequireEqual(t, out)
 }
 
@@ -275,11 +263,7 @@ func TestWholeLabThroughKeys(t *testing.T) {
 	h.runTo("teardown")
 	h.settle()
 	out := h.screen()
-	for _, want := range []string{"local only", "global", "affinity", "failover", "back home", "playground", "Both clusters are deleted"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("final screen misses %q", want)
-		}
-	}
+	requireContains(t, out, "local only", "global", "affinity", "failover", "back home", "playground", "Both clusters are deleted")
 	var hist []steps.ProbeRecord
 	h.inspect(func(m *Model) { hist = m.history })
 	phases := map[string][2]int{} // phase -> EU answers from US, from EU
@@ -334,4 +318,14 @@ func TestResize(t *testing.T) {
 			t.Error("resizing lost the done step")
 		}
 	})
+}
+
+// requireContains reports each wanted text missing from the screen.
+func requireContains(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("the screen misses %q", want)
+		}
+	}
 }
