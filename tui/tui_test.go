@@ -24,7 +24,10 @@ const goldenW, goldenH = 160, 48
 
 // testOptions open a fresh simulated lab in a temporary directory, with
 // the clusters driven one after the other so the logs keep one order.
-func testOptions(t testing.TB) Options {
+func testOptions(t testing.TB) Options { return testOptionsWith(t, nil) }
+
+// testOptionsWith is testOptions with the simulated mesh's clock.
+func testOptionsWith(t testing.TB, clock sim.Clock) Options {
 	t.Helper()
 	dir := t.TempDir()
 	return Options{
@@ -36,7 +39,7 @@ func testOptions(t testing.TB) Options {
 			if err != nil {
 				return nil, err
 			}
-			b, err := sim.New(sim.Options{Seed: 1, Store: d.Store("sim-state.json")})
+			b, err := sim.New(sim.Options{Seed: 1, Clock: clock, Store: d.Store("sim-state.json")})
 			if err != nil {
 				return nil, err
 			}
@@ -64,9 +67,11 @@ type harness struct {
 	tm *teatest.TestModel
 }
 
-func start(t *testing.T, w, h int) *harness {
+func start(t *testing.T, w, h int) *harness { return startWith(t, w, h, testOptions(t)) }
+
+func startWith(t *testing.T, w, h int, opts Options) *harness {
 	t.Helper()
-	m := New(context.Background(), testOptions(t))
+	m := New(context.Background(), opts)
 	filter := func(model tea.Model, msg tea.Msg) tea.Msg {
 		if p, ok := msg.(peek); ok {
 			p.fn(model.(*Model))
@@ -327,5 +332,50 @@ func requireContains(t *testing.T, out string, wants ...string) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the screen misses %q", want)
 		}
+	}
+}
+
+// gateClock holds every simulated delay until the test opens the gate, so
+// a step is certainly running while the test presses keys.
+type gateClock struct{ open chan struct{} }
+
+func (g gateClock) Sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-g.open:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestQuitWhileRunning checks that quitting during an action asks first,
+// then waits for the action to end, leaving its work complete and recorded.
+func TestQuitWhileRunning(t *testing.T) {
+	gate := gateClock{open: make(chan struct{})}
+	opts := testOptionsWith(t, gate)
+	var sess *steps.Session
+	open := opts.Open
+	opts.Open = func(ctx context.Context, backend string) (*steps.Session, error) {
+		s, err := open(ctx, backend)
+		sess = s
+		return s, err
+	}
+	h := startWith(t, goldenW, goldenH, opts)
+	h.openLab()
+	h.runTo("preflight")
+	h.key("right", "enter")
+	h.waitFor("create running", func(m *Model) bool { return m.nav.running == m.nav.cursor })
+	h.key("q")
+	h.waitFor("the confirmation", func(m *Model) bool { return m.confirmQuit })
+	requireContains(t, h.screen(), "Quit when it finishes")
+	h.key("y")
+	h.waitFor("quit pending", func(m *Model) bool { return m.quitAfter && !m.confirmQuit })
+	close(gate.open)
+	fm := h.tm.FinalModel(t, teatest.WithFinalTimeout(20*time.Second)).(*Model)
+	if fm.nav.marks[1] != markDone {
+		t.Errorf("create-clusters mark %v after quitting, want done", fm.nav.marks[1])
+	}
+	if r, ok := sess.Journal.Step("create-clusters"); !ok || r.Finished.IsZero() {
+		t.Errorf("the journal does not record the finished step: %+v", r)
 	}
 }
