@@ -183,12 +183,15 @@ const (
 	AnnotationAffinity = "service.cilium.io/affinity"
 )
 
-// SettingsFromAnnotations reads the Cilium annotations as Cilium does:
-// global only when "true", shared unless "false", affinity none unless set.
+// SettingsFromAnnotations reads the Cilium annotations as Cilium does
+// (pkg/k8s/service.go): global only when "true"; shared when absent or
+// "true"; affinity none unless set.
 func SettingsFromAnnotations(a map[string]string) Settings {
 	s := DefaultSettings()
 	s.Global = strings.EqualFold(a[AnnotationGlobal], "true")
-	s.Shared = !strings.EqualFold(a[AnnotationShared], "false")
+	if v, ok := a[AnnotationShared]; ok {
+		s.Shared = strings.EqualFold(v, "true")
+	}
 	if aff, err := ParseAffinity(a[AnnotationAffinity]); err == nil {
 		s.Affinity = aff
 	}

@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"image/color"
-
 	"charm.land/lipgloss/v2"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
@@ -79,14 +77,6 @@ func (s styles) cluster(c cluster.Name) lipgloss.Style {
 		return s.eu
 	}
 	return s.us
-}
-
-// clusterColor returns the colour of cluster c.
-func clusterColor(c cluster.Name) color.Color {
-	if c == cluster.EU {
-		return colorEU
-	}
-	return colorUS
 }
 
 // glyph returns the bar glyph of cluster c.
