@@ -24,6 +24,15 @@ type loadedChart struct {
 	source string
 }
 
+// fresh returns a copy of the chart for one Helm operation: an upgrade
+// with reuse-values assigns the old release's values to the chart it is
+// given (helm.sh/helm/v3 pkg/action/upgrade.go, reuseValues), which must
+// neither leak into the other cluster's operation nor race with it.
+func (l *loadedChart) fresh() *chart.Chart {
+	cp := *l.chart
+	return &cp
+}
+
 // Version is the loaded chart's version.
 func (l *loadedChart) Version() string { return l.chart.Metadata.Version }
 

@@ -90,7 +90,7 @@ func (b *Backend) install(ctx context.Context, c cluster.Name, lc *loadedChart, 
 	in.ReleaseName = releaseName
 	in.Namespace = namespace
 	in.Timeout = b.timeouts.Helm
-	if _, err := in.RunWithContext(ctx, lc.chart, vals); err != nil {
+	if _, err := in.RunWithContext(ctx, lc.fresh(), vals); err != nil {
 		return cluster.WithHint(fmt.Errorf("helm install cilium in %s: %w", c, err), helmFailHint(err))
 	}
 	return nil
@@ -121,7 +121,7 @@ func (b *Backend) upgradeWith(ctx context.Context, cfg *action.Configuration, c 
 	up.Namespace = namespace
 	up.ReuseValues = reuse
 	up.Timeout = b.timeouts.Helm
-	if _, err := up.RunWithContext(ctx, releaseName, lc.chart, vals); err != nil {
+	if _, err := up.RunWithContext(ctx, releaseName, lc.fresh(), vals); err != nil {
 		return cluster.WithHint(fmt.Errorf("helm upgrade cilium in %s: %w", c, err), helmFailHint(err))
 	}
 	return nil

@@ -1,0 +1,342 @@
+package real
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/release"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+// meshEndpoint finds, in the rendered cilium-clustermesh or (with
+// KVStoreMesh, the default since 1.16) cilium-kvstoremesh Secret, the etcd
+// configuration for peer that names the peer's public endpoint, and
+// returns the Secret's name and the configuration.
+func meshEndpoint(t *testing.T, objs []runtime.Object, peer cluster.Name) (string, string) {
+	t.Helper()
+	for _, o := range objs {
+		s, ok := o.(*corev1.Secret)
+		if !ok || (s.Name != meshSecret && s.Name != kvstoreSecret) {
+			continue
+		}
+		cfg := string(s.Data[string(peer)])
+		if strings.Contains(cfg, ".mesh.cilium.io") {
+			return s.Name, cfg
+		}
+	}
+	t.Fatalf("neither %s nor %s holds a mesh.cilium.io endpoint for %s", meshSecret, kvstoreSecret, peer)
+	return "", ""
+}
+
+// hostAliasesFor collects the hostAliases of the pods that connect to
+// remote clusters: the agents, or with KVStoreMesh the clustermesh-apiserver.
+func hostAliasesFor(objs []runtime.Object) map[string][]string {
+	out := map[string][]string{}
+	add := func(spec corev1.PodSpec) {
+		for _, h := range spec.HostAliases {
+			out[h.IP] = append(out[h.IP], h.Hostnames...)
+		}
+	}
+	for _, o := range objs {
+		switch w := o.(type) {
+		case *appsv1.DaemonSet:
+			if w.Name == ciliumDaemonSet {
+				add(w.Spec.Template.Spec)
+			}
+		case *appsv1.Deployment:
+			if w.Name == meshAPIServer {
+				add(w.Spec.Template.Spec)
+			}
+		}
+	}
+	return out
+}
+
+// agentPods adds the three agent pods of a cluster, Running, as the
+// DaemonSet would have them.
+func agentPods(t *testing.T, fc *fakeCluster, c cluster.Name) []string {
+	t.Helper()
+	var names []string
+	for i, node := range []string{"control-plane", "worker", "worker2"} {
+		name := fmt.Sprintf("cilium-%s%d", c, i)
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: map[string]string{"k8s-app": "cilium"}},
+			Spec:       corev1.PodSpec{NodeName: string(c) + "-" + node, Containers: []corev1.Container{{Name: ciliumAgentCtr}}},
+			Status:     corev1.PodStatus{Phase: corev1.PodRunning},
+		}
+		if _, err := fc.kc.CoreV1().Pods(namespace).Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// agentJSON is what `cilium status -o json` prints about the mesh.
+func agentJSON(peer cluster.Name, ready bool, status string) string {
+	rc := map[string]any{"name": string(peer), "num-nodes": 3}
+	if ready {
+		rc["ready"], rc["connected"] = true, true
+	}
+	if status != "" {
+		rc["status"] = status
+	}
+	b, _ := json.Marshal(map[string]any{"cluster-mesh": map[string]any{"clusters": []any{rc}, "num-global-services": 0}})
+	return string(b)
+}
+
+// TestLabOnPublishedCharts drives the backend through install, CA sharing,
+// enable and connect against each published chart, with Helm's in-memory
+// release storage and fake kube client, and checks what the chart renders
+// from the lab's values. The fake clusters receive the rendered objects
+// (as Helm's apply would create them); the test creates the certificate
+// Secrets the certgen Job would, signed by the chart's CA.
+func TestLabOnPublishedCharts(t *testing.T) {
+	for _, version := range chartVersions {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			fcs := map[cluster.Name]*fakeCluster{}
+			for _, c := range cluster.Names() {
+				fcs[c] = newFakeCluster(append(kindNodes(c), kubeSystem())...)
+				fcs[c].runController(t)
+			}
+			tb := newTestBackend(t, chartPath(t, version), fcs[cluster.US], fcs[cluster.EU])
+			log := &lines{}
+			must := func(err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatalf("%v\nlog:\n%s", err, log)
+				}
+			}
+			sync := func(c cluster.Name) []runtime.Object {
+				rel := tb.helm.last(t, c)
+				syncRelease(t, fcs[c].kc, rel)
+				return manifestObjects(t, rel)
+			}
+
+			// Install in us, share its CA, install in eu.
+			must(tb.InstallCilium(ctx, cluster.US, log))
+			objs := sync(cluster.US)
+			must(tb.ShareCA(ctx, cluster.US, cluster.EU, log))
+			must(tb.InstallCilium(ctx, cluster.EU, log))
+			objsEU := sync(cluster.EU)
+			for c, o := range map[cluster.Name][]runtime.Object{cluster.US: objs, cluster.EU: objsEU} {
+				cm := find[*corev1.ConfigMap](t, o, ciliumConfig)
+				want := map[string]string{"cluster-name": string(c), "cluster-id": fmt.Sprint(c.ID()), "ipam": "kubernetes", "routing-mode": "tunnel", "tunnel-protocol": "vxlan"}
+				for k, v := range want {
+					if cm.Data[k] != v {
+						t.Errorf("%s: cilium-config %s = %q, want %q", c, k, cm.Data[k], v)
+					}
+				}
+				if cm.Data["max-connected-clusters"] != "255" {
+					t.Errorf("%s: max-connected-clusters = %q, want 255", c, cm.Data["max-connected-clusters"])
+				}
+				if n := find[*appsv1.Deployment](t, o, ciliumOperator).Spec.Replicas; n == nil || *n != 1 {
+					t.Errorf("%s: operator replicas %v, want 1", c, n)
+				}
+			}
+			caUS, _ := fcs[cluster.US].kc.CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{})
+			caEU, _ := fcs[cluster.EU].kc.CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{})
+			if string(caUS.Data["ca.crt"]) != string(caEU.Data["ca.crt"]) || caEU.Labels["app.kubernetes.io/managed-by"] != "Helm" || caEU.Annotations["meta.helm.sh/release-name"] != "cilium" {
+				t.Fatalf("eu's cilium-ca is not us's with Helm's ownership: labels %v annotations %v", caEU.Labels, caEU.Annotations)
+			}
+			// Installing again changes nothing.
+			must(tb.InstallCilium(ctx, cluster.US, log))
+			if r := tb.helm.last(t, cluster.US).Version; r != 1 {
+				t.Errorf("second install made revision %d", r)
+			}
+			for _, c := range cluster.Names() {
+				must(tb.WaitCilium(ctx, c, log))
+			}
+
+			// Enable Cluster Mesh: values first (the Helm upgrade), then the
+			// Job's Secrets, then the waits of EnableClusterMesh.
+			for _, c := range cluster.Names() {
+				must(tb.enableValues(ctx, c, log))
+				o := sync(c)
+				svc := find[*corev1.Service](t, o, meshAPIServer)
+				if svc.Spec.Type != corev1.ServiceTypeNodePort || svc.Spec.Ports[0].NodePort != int32(c.MeshNodePort()) {
+					t.Errorf("%s: clustermesh-apiserver Service %s nodePort %d, want NodePort %d", c, svc.Spec.Type, svc.Spec.Ports[0].NodePort, c.MeshNodePort())
+				}
+				rel := tb.helm.last(t, c)
+				if name, _ := lookup(rel.Config, "cluster.name"); name != string(c) {
+					t.Errorf("%s: upgrade lost cluster.name (reuse-values): %v", c, rel.Config)
+				}
+				ca := caFromSecret(t, caUS)
+				for _, n := range []string{serverCert, remoteCert} {
+					if _, err := fcs[c].kc.CoreV1().Secrets(namespace).Create(ctx, ca.certSecret(t, n, n), metav1.CreateOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				must(tb.EnableClusterMesh(ctx, c, log))
+			}
+			if !log.has("Cluster Mesh is already enabled in us") {
+				t.Errorf("EnableClusterMesh upgraded again:\n%s", log)
+			}
+
+			// Connect both ways.
+			must(tb.Connect(ctx, cluster.US, cluster.EU, log))
+			for _, c := range cluster.Names() {
+				o := sync(c)
+				peer := c.Peer()
+				peerIP := fmt.Sprintf("172.18.0.%d", 2+3*peer.Index())
+				secret, cfg := meshEndpoint(t, o, peer)
+				want := fmt.Sprintf("https://%s.mesh.cilium.io:%d", peer, peer.MeshNodePort())
+				if !strings.Contains(cfg, want) {
+					t.Errorf("%s: %s[%s] = %q, want endpoint %s", c, secret, peer, cfg, want)
+				}
+				if hosts := hostAliasesFor(o)[peerIP]; len(hosts) != 1 || hosts[0] != string(peer)+".mesh.cilium.io" {
+					t.Errorf("%s: hostAliases for %s = %v, want [%s.mesh.cilium.io]", c, peerIP, hosts, peer)
+				}
+				for _, s := range []string{meshSecret, kvstoreSecret} {
+					for _, o := range o {
+						if sec, ok := o.(*corev1.Secret); ok && sec.Name == s {
+							if _, tls := sec.Data[string(peer)+".etcd-client.crt"]; tls {
+								t.Errorf("%s: %s carries a per-cluster TLS block although the CA is shared", c, s)
+							}
+						}
+					}
+				}
+				clusters, _ := lookup(tb.helm.last(t, c).Config, "clustermesh.config.clusters")
+				list, ok := clusters.([]any)
+				if !ok || len(list) != 1 {
+					t.Fatalf("%s: clustermesh.config.clusters = %#v, want a one-entry list for chart %s", c, clusters, version)
+				}
+				if _, tls := list[0].(map[string]any)["tls"]; tls {
+					t.Errorf("%s: the peer entry has a tls block", c)
+				}
+			}
+			revs := [2]int{tb.helm.last(t, cluster.US).Version, tb.helm.last(t, cluster.EU).Version}
+			must(tb.Connect(ctx, cluster.EU, cluster.US, log))
+			if now := [2]int{tb.helm.last(t, cluster.US).Version, tb.helm.last(t, cluster.EU).Version}; now != revs {
+				t.Errorf("connecting again upgraded the releases: revisions %v -> %v", revs, now)
+			}
+
+			// The agents report the peer: status and WaitConnected.
+			for _, c := range cluster.Names() {
+				tb.markCreated(t, c)
+				for _, pod := range agentPods(t, fcs[c], c) {
+					tb.exec.set(fmt.Sprintf("%s/%s/%s", c, pod, ciliumAgentCtr), agentJSON(c.Peer(), true, ""))
+				}
+				must(tb.WaitConnected(ctx, c, log))
+				st, err := tb.Status(ctx, c)
+				must(err)
+				p, ok := st.Mesh.Peer(c.Peer())
+				if !ok || p.String() != fmt.Sprintf("%s: 3/3 configured, 3/3 connected", c.Peer()) {
+					t.Errorf("%s: peer %+v", c, p)
+				}
+				if !st.Cilium.Ready() || st.Cilium.Version != version || st.Cilium.ClusterID != c.ID() || !st.Mesh.Ready() || st.Mesh.NodePort != c.MeshNodePort() {
+					t.Errorf("%s: status %+v", c, st)
+				}
+			}
+			if st0, _ := tb.Status(ctx, cluster.US); st0.Cilium.CA == "" {
+				t.Error("status has no CA id")
+			} else if st1, _ := tb.Status(ctx, cluster.EU); st1.Cilium.CA != st0.Cilium.CA {
+				t.Errorf("CA ids differ: %s vs %s", st0.Cilium.CA, st1.Cilium.CA)
+			}
+		})
+	}
+}
+
+// TestConnectMergesExistingClusters checks the Helm side of connect on its
+// own: an entry for another cluster is kept, the peer's is added once and
+// replaced (not duplicated) when its address changes, and an unchanged
+// entry makes no new revision.
+func TestConnectMergesExistingClusters(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestBackend(t, chartPath(t, chartVersions[0]), newFakeCluster(), newFakeCluster())
+	log := &lines{}
+	lc, err := tb.loadChart(ctx, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := InstallValues(cluster.US)
+	for k, v := range EnableValues(cluster.US) {
+		vals[k] = v
+	}
+	vals["clustermesh"].(map[string]any)["config"] = map[string]any{"enabled": true, "clusters": []any{
+		map[string]any{"name": "asia", "ips": []any{"10.9.9.9"}, "port": 32381},
+	}}
+	if err := tb.install(ctx, cluster.US, lc, vals, log); err != nil {
+		t.Fatal(err)
+	}
+	peer := PeerEntry{Name: "eu", IPs: []string{"172.18.0.5"}, Port: 32380}
+	check := func(wantRev int, wantIP string) {
+		t.Helper()
+		rel := tb.helm.last(t, cluster.US)
+		if rel.Version != wantRev || rel.Info.Status != release.StatusDeployed {
+			t.Fatalf("revision %d %s, want %d deployed", rel.Version, rel.Info.Status, wantRev)
+		}
+		clusters, _ := lookup(rel.Config, "clustermesh.config.clusters")
+		entries, err := clusterEntries(clusters)
+		if err != nil || len(entries) != 2 || entries["asia"] == nil || fmt.Sprint(entries["eu"]["ips"]) != "["+wantIP+"]" {
+			t.Fatalf("clusters %#v (%v)", clusters, err)
+		}
+		if name, _ := lookup(rel.Config, "cluster.name"); name != "us" {
+			t.Fatalf("reuse-values lost cluster.name: %v", rel.Config)
+		}
+		objs := manifestObjects(t, rel)
+		_, cfg := meshEndpoint(t, objs, "asia")
+		if !strings.Contains(cfg, "https://asia.mesh.cilium.io:32381") {
+			t.Fatalf("asia endpoint: %s", cfg)
+		}
+		if hosts := hostAliasesFor(objs)[wantIP]; len(hosts) != 1 {
+			t.Fatalf("hostAliases %v", hostAliasesFor(objs))
+		}
+	}
+	if err := tb.configurePeer(ctx, cluster.US, peer, lc, log); err != nil {
+		t.Fatal(err)
+	}
+	check(2, "172.18.0.5")
+	if err := tb.configurePeer(ctx, cluster.US, peer, lc, log); err != nil {
+		t.Fatal(err)
+	}
+	check(2, "172.18.0.5")
+	peer.IPs = []string{"172.18.0.6"}
+	if err := tb.configurePeer(ctx, cluster.US, peer, lc, log); err != nil {
+		t.Fatal(err)
+	}
+	check(3, "172.18.0.6")
+}
+
+// TestChartVerification checks that a chart is checked for its name and
+// version when loaded.
+func TestChartVerification(t *testing.T) {
+	path := chartPath(t, "1.18.11")
+	if _, err := loadVerified(path, "1.19.5"); err == nil || !strings.Contains(err.Error(), "not 1.19.5") {
+		t.Errorf("wrong version accepted: %v", err)
+	}
+	lc, err := loadVerified(path, "")
+	if err != nil || lc.Version() != "1.18.11" {
+		t.Fatalf("load: %v", err)
+	}
+	tb := newTestBackend(t, path, newFakeCluster(), newFakeCluster(), func(o *Options) { o.CiliumVersion = "1.19.5" })
+	if _, err := tb.loadChart(context.Background(), &lines{}); err == nil || cluster.HintOf(err) == "" {
+		t.Errorf("a 1.18.11 chart was accepted for --cilium-version 1.19.5: %v", err)
+	}
+	// The cache: a chart already in the cache directory is used without a pull.
+	cache := t.TempDir()
+	tb = newTestBackend(t, "", newFakeCluster(), newFakeCluster(), func(o *Options) {
+		o.ChartCacheDir, o.CiliumVersion, o.ChartRepo = cache, "1.18.11", "http://127.0.0.1:1/unreachable"
+	})
+	if _, err := tb.loadChart(context.Background(), &lines{}); err == nil {
+		t.Fatal("pulled from an unreachable repository")
+	}
+	copyFile(t, path, cache+"/cilium-1.18.11.tgz")
+	log := &lines{}
+	lc, err = tb.loadChart(context.Background(), log)
+	if err != nil || lc.Version() != "1.18.11" || !log.has("cached Cilium chart") {
+		t.Fatalf("cached chart: %v\n%s", err, log)
+	}
+}
