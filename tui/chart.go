@@ -21,7 +21,7 @@ func (m *Model) renderChart(l layout) string {
 		b.WriteString(m.st.muted.Render("No probe yet. The first runs in step 6, from each\ncluster's busybox: who answers hello-world:80?"))
 		return m.box(b.String(), w, l.bottomH, false)
 	}
-	title := m.st.subtitle.Render("Responses") + m.st.muted.Render(fmt.Sprintf(" · %s · %d requests from each", m.livePhase, max(m.live[0].Requests, m.live[1].Requests)))
+	title := m.st.subtitle.Render("Responses") + m.st.muted.Render(fmt.Sprintf(" · %s · %d each", m.livePhase, max(m.live[0].Requests, m.live[1].Requests)))
 	if m.inFlight[0] || m.inFlight[1] {
 		title += "  " + m.spinner.View()
 	}

@@ -118,6 +118,9 @@ func (m *Model) renderHeader(l layout) string {
 		pos = m.st.muted.Render(m.positionText()) + " "
 	}
 	right := pos + badge
+	if lipgloss.Width(left)+lipgloss.Width(right)+1 > l.w {
+		left = m.st.title.Render(" clustermesh-lab")
+	}
 	gap := max(1, l.w-lipgloss.Width(left)-lipgloss.Width(right))
 	return ansi.Truncate(left+strings.Repeat(" ", gap)+right, l.w, "…")
 }

@@ -31,21 +31,29 @@ func (m *Model) renderPanel(l layout) string {
 		return m.box(m.renderPlayground(innerW, innerH), l.mainW, l.topH, true)
 	}
 	s := m.sess.Runner.Steps[cur.step]
-	head := []string{m.panelTitle(s, innerW), ""}
+	var explain []string
 	if m.showExplain {
-		head = append(head, headless.Wrap(s.Explain(), innerW)...)
-		head = append(head, "")
+		explain = append(headless.Wrap(s.Explain(), innerW), "")
 	}
-	head = append(head, m.renderCommands(s.Commands(), innerW)...)
+	commands := m.renderCommands(s.Commands(), innerW)
 	action := []string{"", m.actionLine(cur.step)}
 	tail := m.outcomeLines(cur.step, innerW)
-	logRows := innerH - len(head) - len(action) - len(tail)
-	if logRows < minLogRows && m.showExplain {
-		// Squeeze the explanation before the log.
-		cut := min(minLogRows-logRows, len(head)-2)
-		head = append(head[:len(head)-cut-1], m.st.muted.Render("… (e hides the explanation)"))
-		logRows = innerH - len(head) - len(action) - len(tail)
+	fixed := 2 + len(commands) + len(action) + len(tail)
+	logNeed := minLogRows
+	if len(m.logs[cur.step]) == 0 && m.nav.marks[m.nav.cursor] != markRunning {
+		logNeed = 0
 	}
+	if room := innerH - fixed - logNeed; len(explain) > room {
+		// Short of room, the explanation gives way to the log.
+		note := "… (e hides the explanation)"
+		if room <= 1 {
+			note = "(the explanation needs a taller terminal)"
+		}
+		explain = append(explain[:max(0, room-1)], m.st.muted.Render(note))
+	}
+	head := append([]string{m.panelTitle(s, innerW), ""}, explain...)
+	head = append(head, commands...)
+	logRows := innerH - len(head) - len(action) - len(tail)
 	m.logView.SetWidth(innerW)
 	m.logView.SetHeight(max(0, logRows))
 	if !m.logScrolled {

@@ -21,7 +21,7 @@ func (m *Model) renderPanes(l layout) string {
 func (m *Model) renderPane(c cluster.Name, w, h int) string {
 	st := m.status[c.Index()]
 	cs := m.st.cluster(c)
-	title := cs.Bold(true).Render(c.Label()) + m.st.muted.Render(" · "+c.Context())
+	title := cs.Bold(true).Render(c.Label()) + m.st.muted.Render(fmt.Sprintf(" · %s · cluster id %d", c.Context(), c.ID()))
 	if m.sess.Backend.Kind() == backendSim {
 		title += m.st.muted.Render(" · simulated")
 	}
@@ -52,8 +52,8 @@ func (m *Model) clusterRows(st cluster.Status, row func(label, value string)) {
 	if !ci.Installed {
 		row("Cilium", m.st.muted.Render("not installed"))
 	} else {
-		row("Cilium", m.okWord(ci.Ready())+m.st.muted.Render(fmt.Sprintf("  agents %d/%d · operator %d/%d · v%s · id %d",
-			ci.Agent.Ready, ci.Agent.Desired, ci.Operator.Ready, ci.Operator.Desired, ci.Version, ci.ClusterID)))
+		row("Cilium", m.okWord(ci.Ready())+m.st.muted.Render(fmt.Sprintf("  agents %d/%d · operator %d/%d · %s",
+			ci.Agent.Ready, ci.Agent.Desired, ci.Operator.Ready, ci.Operator.Desired, ci.Version)))
 	}
 	ms := st.Mesh
 	switch {
