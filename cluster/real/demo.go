@@ -67,44 +67,40 @@ func demoObjects(c cluster.Name) ([]manifestObject, error) {
 	return out, nil
 }
 
-// apply server-side applies one object and returns its resourceVersion
-// before (""  when new) and after.
-func apply(ctx context.Context, kc kubernetes.Interface, o manifestObject) (before, after string, err error) {
+// apply server-side applies one object; found says whether it existed,
+// before and after are its resourceVersions around the apply.
+func apply(ctx context.Context, kc kubernetes.Interface, o manifestObject) (found bool, before, after string, err error) {
 	opts := metav1.PatchOptions{FieldManager: fieldManager, Force: ptr(true)}
-	getOpts := metav1.GetOptions{}
+	var get func() (metav1.Object, error)
+	var patch func() (metav1.Object, error)
 	switch o.Kind {
 	case "ConfigMap":
 		c := kc.CoreV1().ConfigMaps(o.Namespace)
-		if cur, err := c.Get(ctx, o.Name, getOpts); err == nil {
-			before = cur.ResourceVersion
-		}
-		res, err := c.Patch(ctx, o.Name, types.ApplyPatchType, o.JSON, opts)
-		if err != nil {
-			return before, "", err
-		}
-		return before, res.ResourceVersion, nil
+		get = func() (metav1.Object, error) { return c.Get(ctx, o.Name, metav1.GetOptions{}) }
+		patch = func() (metav1.Object, error) { return c.Patch(ctx, o.Name, types.ApplyPatchType, o.JSON, opts) }
 	case "Service":
 		c := kc.CoreV1().Services(o.Namespace)
-		if cur, err := c.Get(ctx, o.Name, getOpts); err == nil {
-			before = cur.ResourceVersion
-		}
-		res, err := c.Patch(ctx, o.Name, types.ApplyPatchType, o.JSON, opts)
-		if err != nil {
-			return before, "", err
-		}
-		return before, res.ResourceVersion, nil
+		get = func() (metav1.Object, error) { return c.Get(ctx, o.Name, metav1.GetOptions{}) }
+		patch = func() (metav1.Object, error) { return c.Patch(ctx, o.Name, types.ApplyPatchType, o.JSON, opts) }
 	case "Deployment":
 		c := kc.AppsV1().Deployments(o.Namespace)
-		if cur, err := c.Get(ctx, o.Name, getOpts); err == nil {
-			before = cur.ResourceVersion
-		}
-		res, err := c.Patch(ctx, o.Name, types.ApplyPatchType, o.JSON, opts)
-		if err != nil {
-			return before, "", err
-		}
-		return before, res.ResourceVersion, nil
+		get = func() (metav1.Object, error) { return c.Get(ctx, o.Name, metav1.GetOptions{}) }
+		patch = func() (metav1.Object, error) { return c.Patch(ctx, o.Name, types.ApplyPatchType, o.JSON, opts) }
+	default:
+		return false, "", "", fmt.Errorf("the demo manifests hold a %s, which the lab does not apply", o.Kind)
 	}
-	return "", "", fmt.Errorf("the demo manifests hold a %s, which the lab does not apply", o.Kind)
+	cur, err := get()
+	switch {
+	case err == nil:
+		found, before = true, cur.GetResourceVersion()
+	case !apierrors.IsNotFound(err):
+		return false, "", "", err
+	}
+	res, err := patch()
+	if err != nil {
+		return found, before, "", err
+	}
+	return found, before, res.GetResourceVersion(), nil
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -124,15 +120,15 @@ func (b *Backend) DeployDemo(ctx context.Context, c cluster.Name, log cluster.Lo
 	}
 	log.Logf("Applying deployment-%s.yaml (server-side apply)", c)
 	for _, o := range objs {
-		before, after, err := apply(ctx, kc, o)
+		found, before, after, err := apply(ctx, kc, o)
 		if err != nil {
 			return cluster.WithHint(fmt.Errorf("apply %s %s/%s in %s: %w", o.Kind, o.Namespace, o.Name, c, err), "retry the step; applying is idempotent")
 		}
 		verb := "configured"
-		switch before {
-		case "":
+		switch {
+		case !found:
 			verb = "created"
-		case after:
+		case before != "" && before == after:
 			verb = "unchanged"
 		}
 		log.Logf("%s/%s %s", kindResource(o.Kind), o.Name, verb)

@@ -556,3 +556,6 @@ func copyFile(t testing.TB, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// actionConfig shortens Helm's configuration type in factories.
+type actionConfig = action.Configuration

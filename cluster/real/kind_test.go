@@ -1,0 +1,315 @@
+package real
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
+	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+// TestKindConfigIsTheSeeds decodes the embedded configs with kind's types
+// and compares them with the seed's kind-us-cluster.yaml and
+// kind-eu-cluster.yaml, field by field.
+func TestKindConfigIsTheSeeds(t *testing.T) {
+	meta := v1alpha4.TypeMeta{Kind: "Cluster", APIVersion: "kind.x-k8s.io/v1alpha4"}
+	want := map[cluster.Name]*v1alpha4.Cluster{
+		cluster.US: {
+			TypeMeta: meta, Name: "us",
+			Networking: v1alpha4.Networking{DisableDefaultCNI: true, PodSubnet: "10.1.0.0/16", ServiceSubnet: "172.20.1.0/24"},
+			Nodes: []v1alpha4.Node{
+				{Role: v1alpha4.ControlPlaneRole, ExtraPortMappings: []v1alpha4.PortMapping{
+					{ContainerPort: 32042, HostPort: 32042}, {ContainerPort: 31234, HostPort: 31234}, {ContainerPort: 31235, HostPort: 31235},
+				}},
+				{Role: v1alpha4.WorkerRole},
+				{Role: v1alpha4.WorkerRole},
+			},
+		},
+		cluster.EU: {
+			TypeMeta: meta, Name: "eu",
+			Networking: v1alpha4.Networking{DisableDefaultCNI: true, PodSubnet: "10.2.0.0/16", ServiceSubnet: "172.20.2.0/24"},
+			Nodes:      []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole}, {Role: v1alpha4.WorkerRole}, {Role: v1alpha4.WorkerRole}},
+		},
+	}
+	for c, w := range want {
+		got, err := KindConfig(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, w) {
+			t.Errorf("%s: decoded\n%+v\nwant\n%+v", c, got, w)
+		}
+	}
+}
+
+// captureOutput runs fn with os.Stdout and os.Stderr redirected and
+// returns what was written to them.
+func captureOutput(t *testing.T, fn func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldOut, oldErr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = w, w
+	var out []byte
+	var wg sync.WaitGroup
+	wg.Go(func() { out, _ = io.ReadAll(r) })
+	defer func() {
+		os.Stdout, os.Stderr = oldOut, oldErr
+	}()
+	fn()
+	w.Close()
+	wg.Wait()
+	return string(out)
+}
+
+// TestKindProviderLogsToTheStep builds kind's provider as the backend does
+// and makes it fail early (no container engine answers here, or the name
+// is invalid where one does): whatever kind says reaches the step's logger,
+// nothing reaches the terminal.
+func TestKindProviderLogsToTheStep(t *testing.T) {
+	log := &lines{}
+	b := &Backend{diag: &diagWriter{}}
+	out := captureOutput(t, func() {
+		p := kindcluster.NewProvider(kindcluster.ProviderWithLogger(kindLogger{step: log, diag: b.diag}), kindcluster.ProviderWithDocker())
+		err := p.Create("Invalid_Name!", kindcluster.CreateWithDisplayUsage(false), kindcluster.CreateWithDisplaySalutation(false))
+		if err == nil {
+			t.Error("kind created a cluster with an invalid name")
+		}
+		kl := kindLogger{step: log, diag: b.diag}
+		kl.V(0).Infof(" • Ensuring node image (kindest/node:v1.37.0) 🖼  ...\n")
+		kl.V(0).Infof(" ✓ Ensuring node image (kindest/node:v1.37.0) 🖼\n")
+		kl.V(1).Info("debug detail")
+		kl.Warn("cluster name is probably too long")
+	})
+	if out != "" {
+		t.Errorf("kind wrote to the terminal: %q", out)
+	}
+	for _, want := range []string{" • Ensuring node image (kindest/node:v1.37.0) 🖼  ...", " ✓ Ensuring node image", "WARNING: cluster name is probably too long"} {
+		if !log.has(want) {
+			t.Errorf("step log lacks %q:\n%s", want, log)
+		}
+	}
+	if log.has("debug detail") {
+		t.Error("kind's debug output reached the step log")
+	}
+}
+
+// fakeKind stands for kind's provider: it records calls and "creates"
+// clusters by listing them and serving a kubeconfig.
+type fakeKind struct {
+	mu      sync.Mutex
+	names   []string
+	created []string
+	deleted []string
+	fail    error
+}
+
+func (f *fakeKind) Create(name string, opts ...kindcluster.CreateOption) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	f.created = append(f.created, name)
+	f.names = append(f.names, name)
+	return nil
+}
+
+func (f *fakeKind) Delete(name, kubeconfig string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deleted = append(f.deleted, name)
+	f.names = slices.DeleteFunc(f.names, func(n string) bool { return n == name })
+	return nil
+}
+
+func (f *fakeKind) List() ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.names), nil
+}
+
+func (f *fakeKind) KubeConfig(name string, internal bool) (string, error) {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: kind-%[1]s
+  cluster:
+    server: https://127.0.0.1:%[2]d
+    certificate-authority-data: Y2E=
+contexts:
+- name: kind-%[1]s
+  context: {cluster: kind-%[1]s, user: kind-%[1]s}
+current-context: kind-%[1]s
+users:
+- name: kind-%[1]s
+  user: {client-certificate-data: Y2VydA==, client-key-data: a2V5}
+`, name, 6443+len(name)), nil
+}
+
+func TestCreateClusterLifecycle(t *testing.T) {
+	ctx := context.Background()
+	fk := &fakeKind{}
+	tb := newTestBackend(t, "", newFakeCluster(), newFakeCluster(), func(o *Options) {
+		o.Kind = func(ctx context.Context, log cluster.Logger) (KindProvider, error) { return fk, nil }
+	})
+	log := &lines{}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, c := range cluster.Names() {
+		wg.Go(func() { errs[i] = tb.CreateCluster(ctx, c, log) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if len(fk.created) != 2 {
+		t.Fatalf("created %v", fk.created)
+	}
+	for _, name := range []string{KubeconfigFile(cluster.US), KubeconfigFile(cluster.EU), MergedKubeconfig, recordFile} {
+		fi, err := os.Stat(filepath.Join(tb.dir, name))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v mode %v, want 0600", name, err, fi.Mode())
+		}
+	}
+	merged, err := clientcmd.LoadFromFile(filepath.Join(tb.dir, MergedKubeconfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := merged.Contexts["kind-us"]; !ok || merged.Contexts["kind-eu"] == nil {
+		t.Errorf("merged contexts %v", merged.Contexts)
+	}
+	if ok, _ := tb.exists(cluster.US); !ok {
+		t.Error("created cluster does not exist")
+	}
+
+	// Again: reused, not recreated.
+	if err := tb.CreateCluster(ctx, cluster.US, log); err != nil || len(fk.created) != 2 || !log.has("reusing it") {
+		t.Fatalf("reuse: %v %v\n%s", err, fk.created, log)
+	}
+
+	// A cluster of the same name the lab did not create is refused, and
+	// never deleted.
+	other := &fakeKind{names: []string{"us"}}
+	tb2 := newTestBackend(t, "", newFakeCluster(), newFakeCluster(), func(o *Options) {
+		o.Kind = func(ctx context.Context, log cluster.Logger) (KindProvider, error) { return other, nil }
+	})
+	err = tb2.CreateCluster(ctx, cluster.US, log)
+	if err == nil || !strings.Contains(err.Error(), "did not create") || !strings.Contains(cluster.HintOf(err), "kind delete cluster --name us") {
+		t.Errorf("foreign cluster: %v (hint %q)", err, cluster.HintOf(err))
+	}
+	if err := tb2.DeleteCluster(ctx, cluster.US, log); err == nil || len(other.deleted) != 0 {
+		t.Errorf("deleted a foreign cluster: %v %v", err, other.deleted)
+	}
+
+	// A half-created cluster is deleted and created again.
+	if err := tb.updateRecord(func(r *record) { r.Clusters[cluster.EU] = recordEntry{} }); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.CreateCluster(ctx, cluster.EU, log); err != nil || !slices.Contains(fk.deleted, "eu") || len(fk.created) != 3 {
+		t.Fatalf("half-created: %v deleted %v created %v", err, fk.deleted, fk.created)
+	}
+
+	// Teardown deletes both and forgets them; deleting again is a no-op.
+	for range 2 {
+		for _, c := range cluster.Names() {
+			if err := tb.DeleteCluster(ctx, c, log); err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := tb.exists(c); ok {
+				t.Errorf("%s still exists", c)
+			}
+			st, err := tb.Status(ctx, c)
+			if err != nil || st.Exists {
+				t.Errorf("status of a deleted cluster: %+v %v", st, err)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tb.dir, MergedKubeconfig)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("merged kubeconfig left behind: %v", err)
+	}
+	if !log.has("does not exist: nothing to delete") {
+		t.Errorf("second delete:\n%s", log)
+	}
+
+	// A failed create says how to go on.
+	fk.fail = errors.New("failed to pull image")
+	if err := tb.CreateCluster(ctx, cluster.US, log); err == nil || cluster.HintOf(err) == "" {
+		t.Errorf("failed create: %v", err)
+	}
+}
+
+// TestExternalClusters checks the bring-your-own path: the cluster is
+// checked, its context copied into the lab's kubeconfigs under the lab's
+// name, and never deleted.
+func TestExternalClusters(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	own := filepath.Join(dir, "own.yaml")
+	fk := &fakeKind{}
+	cfg, _ := fk.KubeConfig("mine", false)
+	if err := os.WriteFile(own, []byte(strings.ReplaceAll(cfg, "current-context: kind-mine", "current-context: other")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(own)
+	us := newFakeCluster(append(kindNodes(cluster.US), kubeSystem())...)
+	tb := newTestBackend(t, "", us, newFakeCluster(), func(o *Options) {
+		o.External = map[cluster.Name]Kubeconfig{cluster.US: {Path: own, Context: "kind-mine"}}
+		o.Kind = func(ctx context.Context, log cluster.Logger) (KindProvider, error) {
+			t.Error("kind used for a cluster the learner brings")
+			return fk, nil
+		}
+	})
+	log := &lines{}
+	if err := tb.CreateCluster(ctx, cluster.US, log); err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	if !log.has("3 node(s)") {
+		t.Errorf("log:\n%s", log)
+	}
+	copied, err := clientcmd.LoadFromFile(tb.kubeconfigPath(cluster.US))
+	if err != nil || copied.CurrentContext != "kind-us" || copied.Clusters["kind-us"] == nil || copied.Clusters["kind-us"].Server != "https://127.0.0.1:6447" {
+		t.Fatalf("copied kubeconfig: %v %+v", err, copied)
+	}
+	if err := tb.DeleteCluster(ctx, cluster.US, log); err != nil || !log.has("Not deleting us") {
+		t.Errorf("delete: %v\n%s", err, log)
+	}
+	if after, _ := os.ReadFile(own); string(after) != string(before) {
+		t.Error("the learner's kubeconfig was modified")
+	}
+	if st, err := tb.Status(ctx, cluster.US); err != nil || !st.Exists || st.Nodes.Total != 3 {
+		t.Errorf("status: %+v %v", st, err)
+	}
+	checks := tb.Preflight(ctx)
+	if len(checks) != 0 {
+		t.Errorf("one cluster brought: preflight should still check the engine (here a stub), got %v", checks)
+	}
+	tb.opts.External[cluster.EU] = Kubeconfig{Path: own}
+	if checks := tb.Preflight(ctx); len(checks) != 2 || cluster.Failed(checks) {
+		t.Errorf("both brought: %v", checks)
+	}
+
+	// A context that is not there is reported with the flag to fix.
+	tb3 := newTestBackend(t, "", nil, nil, func(o *Options) {
+		o.Clients = nil
+		o.External = map[cluster.Name]Kubeconfig{cluster.EU: {Path: own, Context: "nope"}}
+	})
+	err = tb3.CreateCluster(ctx, cluster.EU, log)
+	if err == nil || !strings.Contains(cluster.HintOf(err), "--eu-context") {
+		t.Errorf("missing context: %v (hint %q)", err, cluster.HintOf(err))
+	}
+}
