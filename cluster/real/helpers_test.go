@@ -32,7 +32,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -76,6 +75,34 @@ func kindCapabilities() *chartutil.Capabilities {
 type memHelm struct {
 	mu     sync.Mutex
 	stores map[cluster.Name]*storage.Storage
+	// onDeploy, when set, sees each release as Helm records it deployed,
+	// before the install or upgrade returns: where Helm would have applied
+	// its objects to the cluster.
+	onDeploy func(c cluster.Name, rel *release.Release) error
+}
+
+// deployHook is Helm's in-memory driver, calling memHelm.onDeploy.
+type deployHook struct {
+	*driver.Memory
+	c cluster.Name
+	m *memHelm
+}
+
+func (d deployHook) Create(key string, rls *release.Release) error {
+	return d.hook(rls, func() error { return d.Memory.Create(key, rls) })
+}
+
+func (d deployHook) Update(key string, rls *release.Release) error {
+	return d.hook(rls, func() error { return d.Memory.Update(key, rls) })
+}
+
+func (d deployHook) hook(rls *release.Release, store func() error) error {
+	if d.m.onDeploy != nil && rls.Info != nil && rls.Info.Status == release.StatusDeployed {
+		if err := d.m.onDeploy(d.c, rls); err != nil {
+			return err
+		}
+	}
+	return store()
 }
 
 func (m *memHelm) factory(c cluster.Name, debug func(string, ...any)) (*action.Configuration, error) {
@@ -88,7 +115,7 @@ func (m *memHelm) factory(c cluster.Name, debug func(string, ...any)) (*action.C
 	if !ok {
 		d := driver.NewMemory()
 		d.SetNamespace(namespace)
-		s = storage.Init(d)
+		s = storage.Init(deployHook{Memory: d, c: c, m: m})
 		m.stores[c] = s
 	}
 	return &action.Configuration{
@@ -113,8 +140,13 @@ func (m *memHelm) last(t testing.TB, c cluster.Name) *release.Release {
 // manifestObjects decodes a release's manifest into typed objects.
 func manifestObjects(t testing.TB, rel *release.Release) []runtime.Object {
 	t.Helper()
+	return decodeManifest(rel.Manifest)
+}
+
+// decodeManifest decodes the core kinds of a rendered manifest.
+func decodeManifest(manifest string) []runtime.Object {
 	var out []runtime.Object
-	for _, doc := range releaseutil.SplitManifests(rel.Manifest) {
+	for _, doc := range releaseutil.SplitManifests(manifest) {
 		if strings.TrimSpace(doc) == "" {
 			continue
 		}
@@ -369,47 +401,11 @@ func (f *fakeCluster) runController(t testing.TB) {
 }
 
 // syncRelease creates in the fake cluster the core objects a release
-// rendered, as Helm's apply would; an existing cilium-ca is kept, as the
-// chart's lookup of it would make Helm keep it.
+// rendered, as Helm's apply would (see applyRelease).
 func syncRelease(t testing.TB, kc *fake.Clientset, rel *release.Release) {
 	t.Helper()
-	ctx := context.Background()
-	for _, obj := range manifestObjects(t, rel) {
-		var err error
-		switch o := obj.(type) {
-		case *corev1.ConfigMap:
-			_, err = kc.CoreV1().ConfigMaps(namespace).Create(ctx, o, metav1.CreateOptions{})
-			if apierrors.IsAlreadyExists(err) {
-				_, err = kc.CoreV1().ConfigMaps(namespace).Update(ctx, o, metav1.UpdateOptions{})
-			}
-		case *corev1.Secret:
-			_, err = kc.CoreV1().Secrets(namespace).Create(ctx, o, metav1.CreateOptions{})
-			if apierrors.IsAlreadyExists(err) {
-				if o.Name == caSecret {
-					err = nil
-					break
-				}
-				_, err = kc.CoreV1().Secrets(namespace).Update(ctx, o, metav1.UpdateOptions{})
-			}
-		case *corev1.Service:
-			_, err = kc.CoreV1().Services(namespace).Create(ctx, o, metav1.CreateOptions{})
-			if apierrors.IsAlreadyExists(err) {
-				_, err = kc.CoreV1().Services(namespace).Update(ctx, o, metav1.UpdateOptions{})
-			}
-		case *appsv1.Deployment:
-			_, err = kc.AppsV1().Deployments(namespace).Create(ctx, o, metav1.CreateOptions{})
-			if apierrors.IsAlreadyExists(err) {
-				_, err = kc.AppsV1().Deployments(namespace).Update(ctx, o, metav1.UpdateOptions{})
-			}
-		case *appsv1.DaemonSet:
-			_, err = kc.AppsV1().DaemonSets(namespace).Create(ctx, o, metav1.CreateOptions{})
-			if apierrors.IsAlreadyExists(err) {
-				_, err = kc.AppsV1().DaemonSets(namespace).Update(ctx, o, metav1.UpdateOptions{})
-			}
-		}
-		if err != nil {
-			t.Fatalf("apply %T: %v", obj, err)
-		}
+	if err := applyRelease(context.Background(), kc, decodeManifest(rel.Manifest)); err != nil {
+		t.Fatalf("apply release %d: %v", rel.Version, err)
 	}
 }
 

@@ -1,0 +1,294 @@
+package real
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/release"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/sim"
+	"github.com/clustermesh-lab/clustermesh-lab/steps"
+	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
+)
+
+// world stands in for what the backend cannot reach here: Helm applying
+// releases, kube-controller-manager and the kubelets, the certificate Job,
+// the agents and the busybox shell. Each of its stand-ins is small and
+// named below; the backend's code runs unchanged on top of it.
+type world struct {
+	mu   sync.Mutex
+	helm *memHelm
+	kind *fakeKind
+	fcs  map[cluster.Name]*fakeCluster
+	rr   map[cluster.Name]int
+}
+
+// tick advances every stand-in once.
+func (w *world) tick(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range cluster.Names() {
+		fc := w.fcs[c]
+		fc.settle(ctx)
+		w.certgen(ctx, c)
+		w.pods(ctx, c, namespace, ciliumDaemonSet, "k8s-app=cilium", 3, ciliumAgentCtr)
+		w.pods(ctx, c, demoNamespace, busybox, "app=busybox", 1, "busybox")
+	}
+}
+
+// certgen creates the clustermesh-apiserver certificates, signed by the
+// cluster's cilium-ca, once the mesh is enabled, as the chart's Job does.
+func (w *world) certgen(ctx context.Context, c cluster.Name) {
+	kc := w.fcs[c].kc
+	if _, err := kc.AppsV1().Deployments(namespace).Get(ctx, meshAPIServer, metav1.GetOptions{}); err != nil {
+		return
+	}
+	if _, err := kc.CoreV1().Secrets(namespace).Get(ctx, remoteCert, metav1.GetOptions{}); err == nil {
+		return
+	}
+	caSec, err := kc.CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{})
+	if err != nil {
+		return
+	}
+	ca := caFromSecret(nopTB{}, caSec)
+	for _, n := range meshCerts {
+		kc.CoreV1().Secrets(namespace).Create(ctx, ca.certSecret(nopTB{}, n, n), metav1.CreateOptions{})
+	}
+}
+
+// pods keeps n Running pods for a workload, as its controller would.
+func (w *world) pods(ctx context.Context, c cluster.Name, ns, owner, selector string, n int, container string) {
+	kc := w.fcs[c].kc
+	var exists bool
+	if ns == namespace {
+		_, err := kc.AppsV1().DaemonSets(ns).Get(ctx, owner, metav1.GetOptions{})
+		exists = err == nil
+	} else {
+		_, err := kc.AppsV1().Deployments(ns).Get(ctx, owner, metav1.GetOptions{})
+		exists = err == nil
+	}
+	list, _ := kc.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if !exists || len(list.Items) >= n {
+		return
+	}
+	k, v, _ := strings.Cut(selector, "=")
+	for i := len(list.Items); i < n; i++ {
+		kc.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", owner, i), Namespace: ns, Labels: map[string]string{k: v}},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: container}}},
+			Status:     corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},
+		}, metav1.CreateOptions{})
+	}
+}
+
+// side reads one cluster's hello-world Service as the load balancer sees it.
+func (w *world) side(ctx context.Context, c cluster.Name) sim.Side {
+	kc := w.fcs[c].kc
+	svc, err := kc.CoreV1().Services(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
+	if err != nil {
+		return sim.Side{}
+	}
+	s := sim.Side{ServiceExists: true, Settings: cluster.SettingsFromAnnotations(svc.Annotations)}
+	if d, err := kc.AppsV1().Deployments(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{}); err == nil {
+		s.Ready = int(d.Status.ReadyReplicas)
+	}
+	return s
+}
+
+// meshed reports whether c's release lists the peer: its agents connect.
+func (w *world) meshed(ctx context.Context, c cluster.Name) bool {
+	s, err := w.fcs[c].kc.CoreV1().Secrets(namespace).Get(ctx, meshSecret, metav1.GetOptions{})
+	return err == nil && len(s.Data[string(c.Peer())]) > 0
+}
+
+var seqN = regexp.MustCompile(`seq 1 (\d+)`)
+
+// Exec answers the agents' status and the busybox probe loop from the
+// world's state; answers go round-robin over the load balancer's
+// candidates (cluster/sim's model of Cilium's choice).
+func (w *world) Exec(ctx context.Context, c cluster.Name, ns, pod, container string, cmd []string, stdout io.Writer) error {
+	switch container {
+	case ciliumAgentCtr:
+		ready := w.meshed(ctx, c) && w.meshed(ctx, c.Peer())
+		_, err := io.WriteString(stdout, agentJSON(c.Peer(), ready, ""))
+		return err
+	case "busybox":
+		m := seqN.FindStringSubmatch(strings.Join(cmd, " "))
+		if m == nil {
+			return fmt.Errorf("unexpected command %q", cmd)
+		}
+		n, _ := strconv.Atoi(m[1])
+		nLocal, nRemote := sim.Candidates(w.side(ctx, c), w.side(ctx, c.Peer()), w.meshed(ctx, c))
+		msg := map[cluster.Name]string{cluster.US: `{"message": "Hello world from US!"}`, cluster.EU: `{"message": "Hello world from Europe!"}`}
+		var out bytes.Buffer
+		for range n {
+			w.mu.Lock()
+			i := w.rr[c]
+			w.rr[c]++
+			w.mu.Unlock()
+			switch {
+			case nLocal+nRemote == 0:
+				out.WriteString(probeFailed)
+			case i%(nLocal+nRemote) < nLocal:
+				out.WriteString(msg[c])
+			default:
+				out.WriteString(msg[c.Peer()])
+			}
+			out.WriteString("\n")
+		}
+		_, err := stdout.Write(out.Bytes())
+		return err
+	}
+	return fmt.Errorf("no such container %s in %s/%s", container, ns, pod)
+}
+
+// applyRelease creates or updates the rendered core objects, as Helm does;
+// an existing cilium-ca is kept, as the chart's lookup makes Helm keep it.
+func applyRelease(ctx context.Context, kc *fake.Clientset, objs []runtime.Object) error {
+	for _, obj := range objs {
+		var err error
+		switch o := obj.(type) {
+		case *corev1.ConfigMap:
+			_, err = kc.CoreV1().ConfigMaps(namespace).Create(ctx, o, metav1.CreateOptions{})
+			if apierrors.IsAlreadyExists(err) {
+				_, err = kc.CoreV1().ConfigMaps(namespace).Update(ctx, o, metav1.UpdateOptions{})
+			}
+		case *corev1.Secret:
+			_, err = kc.CoreV1().Secrets(namespace).Create(ctx, o, metav1.CreateOptions{})
+			if apierrors.IsAlreadyExists(err) && o.Name != caSecret {
+				_, err = kc.CoreV1().Secrets(namespace).Update(ctx, o, metav1.UpdateOptions{})
+			} else if apierrors.IsAlreadyExists(err) {
+				err = nil
+			}
+		case *corev1.Service:
+			_, err = kc.CoreV1().Services(namespace).Create(ctx, o, metav1.CreateOptions{})
+			if apierrors.IsAlreadyExists(err) {
+				_, err = kc.CoreV1().Services(namespace).Update(ctx, o, metav1.UpdateOptions{})
+			}
+		case *appsv1.Deployment:
+			_, err = kc.AppsV1().Deployments(namespace).Create(ctx, o, metav1.CreateOptions{})
+			if apierrors.IsAlreadyExists(err) {
+				_, err = kc.AppsV1().Deployments(namespace).Update(ctx, o, metav1.UpdateOptions{})
+			}
+		case *appsv1.DaemonSet:
+			_, err = kc.AppsV1().DaemonSets(namespace).Create(ctx, o, metav1.CreateOptions{})
+			if apierrors.IsAlreadyExists(err) {
+				_, err = kc.AppsV1().DaemonSets(namespace).Update(ctx, o, metav1.UpdateOptions{})
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestHeadlessLabOnFakes runs every step of the lab, headless, on the real
+// backend over the world above, with the published 1.19.5 chart rendered
+// by Helm, then checks that a second run finds every step done.
+func TestHeadlessLabOnFakes(t *testing.T) {
+	chart := chartPath(t, "1.19.5")
+	w := &world{helm: &memHelm{}, kind: &fakeKind{}, fcs: map[cluster.Name]*fakeCluster{}, rr: map[cluster.Name]int{}}
+	// Helm applies a release's objects before it records it deployed.
+	w.helm.onDeploy = func(c cluster.Name, rel *release.Release) error {
+		return applyRelease(context.Background(), w.fcs[c].kc, decodeManifest(rel.Manifest))
+	}
+	for _, c := range cluster.Names() {
+		w.fcs[c] = newFakeCluster(append(kindNodes(c), kubeSystem())...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+				w.tick(ctx)
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+
+	dir, err := labdir.Open(t.TempDir(), "kind", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Options{
+		Dir:       dir.Path(),
+		ChartPath: chart,
+		Clients: func(ctx context.Context, c cluster.Name) (*Clients, error) {
+			return &Clients{Kube: w.fcs[c].kc}, nil
+		},
+		Helm: w.helm.factory,
+		Kind: func(context.Context, cluster.Logger) (KindProvider, error) { return w.kind, nil },
+		Exec: w,
+		Preflight: func(context.Context) []cluster.Check {
+			return []cluster.Check{{Name: "Container engine", Detail: "stand-in"}}
+		},
+		Poll:           2 * time.Millisecond,
+		StatusCacheTTL: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := steps.OpenSession(dir, b, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	var out bytes.Buffer
+	sess.SetReporter(headless.New(&out, len(sess.Runner.Steps)))
+	teardown := len(sess.Runner.Steps) - 1
+	if err := sess.Runner.RunRange(ctx, 0, teardown-1, true); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"Connected cluster kind-us and kind-eu", "us: eu: 3/3 configured, 3/3 connected"} {
+		if !strings.Contains(out.String(), want) && !strings.Contains(out.String(), strings.TrimPrefix(want, "us: ")) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	next, _, err := sess.Runner.Resume(ctx)
+	if err != nil || next != teardown {
+		t.Errorf("resume after the lab: next step %d (%v), want the teardown (%d)\n%s", next, err, teardown, out.String())
+	}
+	probes := sess.Journal.Probes()
+	if len(probes) != 10 {
+		t.Fatalf("%d probes, want 10 (5 steps x 2 clusters)", len(probes))
+	}
+	if err := sess.Runner.RunRange(ctx, teardown, teardown, false); err != nil {
+		t.Fatalf("teardown: %v\n%s", err, out.String())
+	}
+	if testing.Verbose() {
+		t.Log(out.String())
+	}
+	if len(w.kind.deleted) != 2 {
+		t.Errorf("teardown deleted %v", w.kind.deleted)
+	}
+}
+
+// nopTB satisfies testing.TB where the world's stand-ins cannot fail a test.
+type nopTB struct{ testing.TB }
+
+func (nopTB) Helper()                        {}
+func (nopTB) Fatal(args ...any)              {}
+func (nopTB) Fatalf(format string, a ...any) {}
