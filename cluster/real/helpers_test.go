@@ -316,6 +316,9 @@ func kubeSystem() runtime.Object {
 // DaemonSets ready as kube-controller-manager and the kubelets would.
 type fakeCluster struct {
 	kc *fake.Clientset
+	// gate, when set, holds a Deployment back until it returns true (its
+	// pods exist), as availability follows the pods in a real cluster.
+	gate func(ctx context.Context, d *appsv1.Deployment) bool
 }
 
 func newFakeCluster(objs ...runtime.Object) *fakeCluster {
@@ -365,6 +368,9 @@ func (f *fakeCluster) settle(ctx context.Context) {
 			r = *d.Spec.Replicas
 		}
 		if d.Status.ObservedGeneration == d.Generation && d.Status.Replicas == r && d.Status.AvailableReplicas == r {
+			continue
+		}
+		if f.gate != nil && !f.gate(ctx, &d) {
 			continue
 		}
 		d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: r, UpdatedReplicas: r, ReadyReplicas: r, AvailableReplicas: r}

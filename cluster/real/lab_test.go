@@ -45,10 +45,10 @@ func (w *world) tick(ctx context.Context) {
 	defer w.mu.Unlock()
 	for _, c := range cluster.Names() {
 		fc := w.fcs[c]
-		fc.settle(ctx)
-		w.certgen(ctx, c)
 		w.pods(ctx, c, namespace, ciliumDaemonSet, "k8s-app=cilium", 3, ciliumAgentCtr)
 		w.pods(ctx, c, demoNamespace, busybox, "app=busybox", 1, "busybox")
+		fc.settle(ctx)
+		w.certgen(ctx, c)
 	}
 }
 
@@ -210,7 +210,16 @@ func TestHeadlessLabOnFakes(t *testing.T) {
 		return applyRelease(context.Background(), w.fcs[c].kc, decodeManifest(rel.Manifest))
 	}
 	for _, c := range cluster.Names() {
-		w.fcs[c] = newFakeCluster(append(kindNodes(c), kubeSystem())...)
+		fc := newFakeCluster(append(kindNodes(c), kubeSystem())...)
+		// busybox is available once its pod runs, which the world creates.
+		fc.gate = func(ctx context.Context, d *appsv1.Deployment) bool {
+			if d.Name != busybox {
+				return true
+			}
+			pods, _ := fc.kc.CoreV1().Pods(demoNamespace).List(ctx, metav1.ListOptions{LabelSelector: busyboxLabel})
+			return len(pods.Items) > 0
+		}
+		w.fcs[c] = fc
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
