@@ -464,3 +464,31 @@ func TestNewIsCheap(t *testing.T) {
 		t.Error("version latest accepted")
 	}
 }
+
+// TestNodeIP checks the address connect gives the peer: a control-plane
+// node's, ExternalIP before InternalIP.
+func TestNodeIP(t *testing.T) {
+	node := func(name string, cp bool, addrs ...corev1.NodeAddress) corev1.Node {
+		n := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{}}, Status: corev1.NodeStatus{Addresses: addrs}}
+		if cp {
+			n.Labels["node-role.kubernetes.io/control-plane"] = ""
+		}
+		return n
+	}
+	in := func(ip string) corev1.NodeAddress { return corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip} }
+	ex := func(ip string) corev1.NodeAddress { return corev1.NodeAddress{Type: corev1.NodeExternalIP, Address: ip} }
+	cases := []struct {
+		nodes []corev1.Node
+		want  string
+	}{
+		{[]corev1.Node{node("w", false, in("10.0.0.2")), node("cp", true, in("10.0.0.1"))}, "10.0.0.1"},
+		{[]corev1.Node{node("w", false, ex("1.2.3.4")), node("cp", true, in("10.0.0.1"))}, "1.2.3.4"},
+		{[]corev1.Node{node("w", false, in("10.0.0.2"))}, "10.0.0.2"},
+		{[]corev1.Node{node("w", false, corev1.NodeAddress{Type: corev1.NodeHostName, Address: "w"})}, ""},
+	}
+	for i, tc := range cases {
+		if got := nodeIP(tc.nodes); got != tc.want {
+			t.Errorf("case %d: %q, want %q", i, got, tc.want)
+		}
+	}
+}
