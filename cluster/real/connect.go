@@ -58,7 +58,7 @@ func (b *Backend) extract(ctx context.Context, c cluster.Name) (accessInfo, erro
 	}
 	info.ServiceType = string(svc.Spec.Type)
 	if svc.Spec.Type != corev1.ServiceTypeNodePort || len(svc.Spec.Ports) == 0 || svc.Spec.Ports[0].NodePort == 0 {
-		return info, cluster.WithHint(fmt.Errorf("Service %s/%s in %s is %s without a NodePort", namespace, meshAPIServer, c, svc.Spec.Type),
+		return info, cluster.WithHint(fmt.Errorf("the Service %s/%s in %s is %s without a NodePort", namespace, meshAPIServer, c, svc.Spec.Type),
 			"run the \"enable-clustermesh\" step again: it sets service type NodePort")
 	}
 	info.NodePort = int(svc.Spec.Ports[0].NodePort)
