@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -494,5 +495,29 @@ func TestNodeIP(t *testing.T) {
 		if got := nodeIP(tc.nodes); got != tc.want {
 			t.Errorf("case %d: %q, want %q", i, got, tc.want)
 		}
+	}
+}
+
+// TestAgentStatusCommands checks the agent CLI's two names and that a
+// status that exits non-zero but prints its JSON is still read.
+func TestAgentStatusCommands(t *testing.T) {
+	tb := newTestBackend(t, "", newFakeCluster(), nil)
+	tb.exec.fn = func(key string, cmd []string, stdout io.Writer) error {
+		if cmd[0] == "cilium" {
+			return errors.New(`exec: "cilium": executable file not found in $PATH`)
+		}
+		io.WriteString(stdout, agentJSON(cluster.EU, false, "waiting for initial connection"))
+		return errors.New("command terminated with exit code 1")
+	}
+	st, err := tb.agentStatusOf(context.Background(), cluster.US, "cilium-abcde")
+	if err != nil || st.ClusterMesh == nil || st.ClusterMesh.Clusters[0].Status != "waiting for initial connection" {
+		t.Fatalf("%+v %v", st, err)
+	}
+	if len(tb.exec.calls) != 2 || !strings.Contains(tb.exec.calls[1], "cilium-dbg status -o json") {
+		t.Errorf("calls %v", tb.exec.calls)
+	}
+	tb.exec.fn = func(string, []string, io.Writer) error { return errors.New("container cilium-agent is not running") }
+	if _, err := tb.agentStatusOf(context.Background(), cluster.US, "cilium-abcde"); err == nil || !strings.Contains(err.Error(), "not running") {
+		t.Errorf("exec failure: %v", err)
 	}
 }

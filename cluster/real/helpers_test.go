@@ -423,6 +423,8 @@ type fakeExec struct {
 	errs    map[string]error
 	calls   []string
 	chunk   int // write outputs in pieces of this size, to split lines
+	// fn, when set, answers instead of the recorded outputs.
+	fn func(key string, cmd []string, stdout io.Writer) error
 }
 
 func (f *fakeExec) set(key, out string) {
@@ -441,7 +443,11 @@ func (f *fakeExec) Exec(ctx context.Context, c cluster.Name, ns, pod, container 
 	out, ok := f.outputs[key]
 	err := f.errs[key]
 	chunk := f.chunk
+	fn := f.fn
 	f.mu.Unlock()
+	if fn != nil {
+		return fn(key, cmd, stdout)
+	}
 	if !ok && err == nil {
 		return fmt.Errorf("command terminated with exit code 126: no recorded output for %s", key)
 	}

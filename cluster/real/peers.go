@@ -17,10 +17,41 @@ import (
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 )
 
-// agentStatusCmd asks an agent for its status as JSON (shared/CILIUM.md,
-// "Status"). In images since 1.15 `cilium` is the agent CLI's short name
-// for `cilium-dbg`.
-var agentStatusCmd = []string{"cilium", "status", "-o", "json"}
+// agentStatusCmds ask an agent for its status as JSON (shared/CILIUM.md,
+// "Status"); the agent CLI was renamed cilium-dbg in 1.15, and the second
+// form is tried where the first is not in the image.
+var agentStatusCmds = [][]string{
+	{"cilium", "status", "-o", "json"},
+	{"cilium-dbg", "status", "-o", "json"},
+}
+
+// agentStatusOf runs the status command in one agent. A command that
+// exits non-zero (status does when a component is unhealthy) but printed
+// its JSON is still read.
+func (b *Backend) agentStatusOf(ctx context.Context, c cluster.Name, pod string) (agentStatus, error) {
+	var err error
+	for _, cmd := range agentStatusCmds {
+		var out bytes.Buffer
+		ectx, cancel := context.WithTimeout(ctx, b.timeouts.APICall)
+		err = b.executor().Exec(ectx, c, namespace, pod, ciliumAgentCtr, cmd, &out)
+		cancel()
+		if st, perr := parseAgentStatus(out.Bytes()); perr == nil {
+			return st, nil
+		} else if err == nil {
+			return st, perr
+		}
+		if !notFound(err) {
+			return agentStatus{}, err
+		}
+	}
+	return agentStatus{}, err
+}
+
+// notFound recognises the runtime's answer for a missing executable.
+func notFound(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file or directory")
+}
 
 // agentStatus is the part of the agent's StatusResponse the lab reads:
 // fields are omitted when false or zero.
@@ -124,14 +155,7 @@ func (b *Backend) readPeers(ctx context.Context, c cluster.Name, kc kubernetes.I
 			continue
 		}
 		wg.Go(func() {
-			var out bytes.Buffer
-			ectx, cancel := context.WithTimeout(ctx, b.timeouts.APICall)
-			defer cancel()
-			if err := b.executor().Exec(ectx, c, namespace, pod.Name, ciliumAgentCtr, agentStatusCmd, &out); err != nil {
-				reports[i].err = err
-				return
-			}
-			reports[i].status, reports[i].err = parseAgentStatus(out.Bytes())
+			reports[i].status, reports[i].err = b.agentStatusOf(ctx, c, pod.Name)
 		})
 	}
 	wg.Wait()
