@@ -4,11 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/repo"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -338,5 +343,46 @@ func TestChartVerification(t *testing.T) {
 	lc, err = tb.loadChart(context.Background(), log)
 	if err != nil || lc.Version() != "1.18.11" || !log.has("cached Cilium chart") {
 		t.Fatalf("cached chart: %v\n%s", err, log)
+	}
+}
+
+// TestPullCachesTheChart pulls the chart through the Helm SDK from a chart
+// repository served on the loopback address (the published package and an
+// index made by Helm), then checks that a second backend uses the cache
+// with the repository gone.
+func TestPullCachesTheChart(t *testing.T) {
+	src := chartPath(t, "1.18.11")
+	repoDir := t.TempDir()
+	copyFile(t, src, filepath.Join(repoDir, "cilium-1.18.11.tgz"))
+	srv := httptest.NewServer(http.FileServer(http.Dir(repoDir)))
+	defer srv.Close()
+	idx, err := repo.IndexDirectory(repoDir, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.WriteFile(filepath.Join(repoDir, "index.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HELM_CACHE_HOME", t.TempDir())
+	t.Setenv("HELM_CONFIG_HOME", t.TempDir())
+	cache := filepath.Join(t.TempDir(), "charts")
+	opts := func(o *Options) { o.ChartCacheDir, o.CiliumVersion, o.ChartRepo = cache, "1.18.11", srv.URL }
+	log := &lines{}
+	lc, err := newTestBackend(t, "", nil, nil, opts).loadChart(context.Background(), log)
+	if err != nil || lc.Version() != "1.18.11" || !log.has("Pulling the Cilium chart 1.18.11 from "+srv.URL) {
+		t.Fatalf("pull: %v\n%s", err, log)
+	}
+	if entries, _ := os.ReadDir(cache); len(entries) != 1 || entries[0].Name() != "cilium-1.18.11.tgz" {
+		t.Errorf("cache holds %v", entries)
+	}
+	srv.Close()
+	log = &lines{}
+	if lc, err = newTestBackend(t, "", nil, nil, opts).loadChart(context.Background(), log); err != nil || log.has("Pulling") {
+		t.Fatalf("second run: %v\n%s", err, log)
+	}
+	// A version the repository does not have fails with advice.
+	_, err = newTestBackend(t, "", nil, nil, func(o *Options) { opts(o); o.CiliumVersion = "1.17.0" }).loadChart(context.Background(), &lines{})
+	if err == nil || !strings.Contains(cluster.HintOf(err), "--cilium-chart") {
+		t.Errorf("missing version: %v", err)
 	}
 }
