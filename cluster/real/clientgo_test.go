@@ -23,7 +23,7 @@ import (
 // Cluster Mesh enabled, as cilium-cli reads them when connecting: the
 // config, the apiserver Service, nodes and the Secrets with certificates
 // signed by ca.
-func meshCluster(t *testing.T, c cluster.Name, id int, ca *testCA, extra ...runtime.Object) *fakeCluster {
+func meshCluster(t testing.TB, c cluster.Name, id int, ca *testCA, extra ...runtime.Object) *fakeCluster {
 	t.Helper()
 	objs := append(kindNodes(c), kubeSystem(),
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: ciliumConfig, Namespace: namespace},
