@@ -117,14 +117,14 @@ func (b *Backend) pull(ctx context.Context, dir, version string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
 	p := action.NewPullWithOpts(action.WithConfig(&action.Configuration{}))
 	p.Settings = cli.New()
 	p.RepoURL = b.opts.ChartRepo
 	p.Version = version
 	p.DestDir = tmp
 	// Pull has no context; run it aside so that cancelling the step is not
-	// held up by a slow download (the goroutine ends with the download).
+	// held up by a slow download. An abandoned download cleans up after
+	// itself when it ends.
 	done := make(chan error, 1)
 	go func() {
 		_, err := p.Run(chartName)
@@ -132,8 +132,13 @@ func (b *Backend) pull(ctx context.Context, dir, version string) error {
 	}()
 	select {
 	case <-ctx.Done():
+		go func() {
+			<-done
+			os.RemoveAll(tmp)
+		}()
 		return ctx.Err()
 	case err := <-done:
+		defer os.RemoveAll(tmp)
 		if err != nil {
 			return err
 		}

@@ -95,7 +95,9 @@ func (b *Backend) InstallCilium(ctx context.Context, c cluster.Name, log cluster
 	if err != nil {
 		return err
 	}
-	log.Logf("🔮 Auto-detected Kubernetes kind: kind")
+	if _, ok := b.external(c); !ok {
+		log.Logf("🔮 Auto-detected Kubernetes kind: kind")
+	}
 	log.Logf("ℹ️  Using Cilium version %s", lc.Version())
 	log.Logf("ℹ️  Using cluster name %q", c)
 	if _, err := kc.CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{}); err == nil {
