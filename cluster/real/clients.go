@@ -97,6 +97,7 @@ type warningsTo struct {
 	c    cluster.Name
 }
 
+// HandleWarningHeader logs a deprecation or other API warning.
 func (w warningsTo) HandleWarningHeader(code int, agent, text string) {
 	if code == 299 && text != "" {
 		w.diag.Logf("[%s] API warning: %s", w.c, text)
@@ -115,6 +116,7 @@ type restGetter struct {
 	err    error
 }
 
+// ToRESTConfig returns a copy of the cluster's REST configuration.
 func (g *restGetter) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(g.cfg), nil }
 
 func (g *restGetter) init() {
@@ -129,16 +131,19 @@ func (g *restGetter) init() {
 	})
 }
 
+// ToDiscoveryClient returns the memory-cached discovery client.
 func (g *restGetter) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
 	g.init()
 	return g.disc, g.err
 }
 
+// ToRESTMapper returns a mapper backed by the cached discovery.
 func (g *restGetter) ToRESTMapper() (meta.RESTMapper, error) {
 	g.init()
 	return g.mapper, g.err
 }
 
+// ToRawKubeConfigLoader returns the kubeconfig the clients came from.
 func (g *restGetter) ToRawKubeConfigLoader() clientcmd.ClientConfig { return g.cc }
 
 // getter returns c's restGetter, built on first use and kept, so that Helm

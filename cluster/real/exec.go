@@ -72,6 +72,7 @@ type limited struct {
 	n int
 }
 
+// Write keeps what fits and reports everything written.
 func (l *limited) Write(p []byte) (int, error) {
 	if l.n > 0 {
 		k := min(len(p), l.n)

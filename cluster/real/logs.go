@@ -103,16 +103,19 @@ type kindInfo struct {
 	enabled bool
 }
 
+// Info writes a message when the level is enabled.
 func (i kindInfo) Info(message string) {
 	if i.enabled {
 		i.write(message)
 	}
 }
 
+// Infof writes a formatted message when the level is enabled.
 func (i kindInfo) Infof(format string, args ...any) {
 	if i.enabled {
 		i.write(fmt.Sprintf(format, args...))
 	}
 }
 
+// Enabled reports whether messages at this level are kept.
 func (i kindInfo) Enabled() bool { return i.enabled }
