@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -97,12 +97,12 @@ func summarisePeers(agents int, reports []agentReport, configured []string) []cl
 			continue
 		}
 		for _, rc := range r.status.ClusterMesh.Clusters {
-			if !contains(names, rc.Name) {
+			if !slices.Contains(names, rc.Name) {
 				names = append(names, rc.Name)
 			}
 		}
 	}
-	sortStrings(names)
+	slices.Sort(names)
 	peers := make([]cluster.Peer, 0, len(names))
 	for _, name := range names {
 		p := cluster.Peer{Name: cluster.Name(name), Agents: agents}
@@ -216,17 +216,6 @@ func (p *peerCache) drop(c cluster.Name) {
 }
 
 func clonePeers(p []cluster.Peer) []cluster.Peer { return append([]cluster.Peer(nil), p...) }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sortStrings(s []string) { sort.Strings(s) }
 
 // WaitConnected waits until every agent of c is connected to the peer,
 // reading the agents afresh each time.
