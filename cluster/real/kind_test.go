@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
@@ -311,5 +313,26 @@ func TestExternalClusters(t *testing.T) {
 	err = tb3.CreateCluster(ctx, cluster.EU, log)
 	if err == nil || !strings.Contains(cluster.HintOf(err), "--eu-context") {
 		t.Errorf("missing context: %v (hint %q)", err, cluster.HintOf(err))
+	}
+}
+
+// TestStatusOfAClusterDeletedOutsideTheLab checks that a kind cluster
+// deleted with `kind delete cluster` reads as absent, not as an error.
+func TestStatusOfAClusterDeletedOutsideTheLab(t *testing.T) {
+	fk := &fakeKind{names: []string{"us"}}
+	fc := newFakeCluster()
+	fc.kc.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("Get \"https://127.0.0.1:6443/api/v1/nodes\": dial tcp 127.0.0.1:6443: connect: connection refused")
+	})
+	tb := newTestBackend(t, "", fc, nil, func(o *Options) {
+		o.Kind = func(context.Context, cluster.Logger) (KindProvider, error) { return fk, nil }
+	})
+	tb.markCreated(t, cluster.US)
+	if _, err := tb.Status(context.Background(), cluster.US); err == nil {
+		t.Error("an unreachable cluster that kind lists read without error")
+	}
+	fk.names = nil
+	if st, err := tb.Status(context.Background(), cluster.US); err != nil || st.Exists {
+		t.Errorf("deleted cluster: %+v %v", st, err)
 	}
 }

@@ -41,6 +41,22 @@ func (b *Backend) exists(c cluster.Name) (bool, error) {
 	return true, nil
 }
 
+// kindGone tells, after the API of a kind cluster did not answer, whether
+// the cluster is gone (deleted outside the lab): then it does not exist,
+// and the create step makes it again, instead of every status read failing.
+func (b *Backend) kindGone(ctx context.Context, c cluster.Name, apiErr error) bool {
+	var status apierrors.APIStatus
+	if _, ext := b.external(c); ext || errors.As(apiErr, &status) {
+		return false
+	}
+	p, err := b.kindProvider(ctx, cluster.Discard)
+	if err != nil {
+		return false
+	}
+	names, err := p.List()
+	return err == nil && !slices.Contains(names, string(c))
+}
+
 // Status reads c's state for the status panes and the steps' checks, as
 // `kubectl get nodes`, `cilium status` and `cilium clustermesh status`
 // show it. A cluster that does not exist yet has Exists false; mesh peers
@@ -59,6 +75,9 @@ func (b *Backend) Status(ctx context.Context, c cluster.Name) (cluster.Status, e
 	defer cancel()
 	nodes, err := kc.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
+		if b.kindGone(ctx, c, err) {
+			return st, nil
+		}
 		return st, fmt.Errorf("read the status of %s: %w", c, err)
 	}
 	st.Exists = true
