@@ -375,14 +375,14 @@ func TestPullCachesTheChart(t *testing.T) {
 	if entries, _ := os.ReadDir(cache); len(entries) != 1 || entries[0].Name() != "cilium-1.18.11.tgz" {
 		t.Errorf("cache holds %v", entries)
 	}
-	srv.Close()
-	log = &lines{}
-	if lc, err = newTestBackend(t, "", nil, nil, opts).loadChart(context.Background(), log); err != nil || log.has("Pulling") {
-		t.Fatalf("second run: %v\n%s", err, log)
-	}
 	// A version the repository does not have fails with advice.
 	_, err = newTestBackend(t, "", nil, nil, func(o *Options) { opts(o); o.CiliumVersion = "1.17.0" }).loadChart(context.Background(), &lines{})
-	if err == nil || !strings.Contains(cluster.HintOf(err), "--cilium-chart") {
+	if err == nil || !strings.Contains(err.Error(), "1.17.0") || !strings.Contains(cluster.HintOf(err), "--cilium-chart") {
 		t.Errorf("missing version: %v", err)
+	}
+	srv.Close()
+	log = &lines{}
+	if lc, err = newTestBackend(t, "", nil, nil, opts).loadChart(context.Background(), log); err != nil || lc.Version() != "1.18.11" || log.has("Pulling") {
+		t.Fatalf("second run: %v\n%s", err, log)
 	}
 }
