@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/clustermesh-lab
 PKGS    := ./...
 
-.PHONY: all build run test test-unit bench lint golden e2e clean
+.PHONY: all build run test test-unit bench lint golden e2e clean k8sbins
 
 all: build
 
@@ -37,3 +37,7 @@ clean:
 ## golden: regenerate the TUI golden files after an intended change
 golden:
 	$(GO) test ./tui -run . -update
+
+## e2e: the whole lab headless on real kind clusters (needs Docker or Podman, ~8 GiB, about 15 minutes)
+e2e:
+	CLUSTERMESH_LAB_E2E=1 $(GO) test -count=1 -timeout 60m -run '^TestE2E$$' -v ./cluster/real/
