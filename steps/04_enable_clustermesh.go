@@ -16,11 +16,16 @@ func enableClusterMesh() Step {
 		explain: "Enabling Cluster Mesh deploys the clustermesh-apiserver in each cluster: it serves the cluster's " +
 			"state (nodes, endpoints, identities, global services) to the agents of the other clusters. " +
 			"kind has no load balancer, so it is exposed as a NodePort service (not for production: it dies with its node). " +
-			"The lab gives EU nodePort 32380 instead of the default 32379, so no agent can mistake its own apiserver " +
-			"for the peer's (cilium/cilium#24692). A Job generates the apiserver's TLS certificates from the shared CA.",
+			"The lab gives EU nodePort 32380 instead of the default 32379 (cilium clustermesh enable has no flag " +
+			"for it, hence the helm upgrade), so no agent can mistake its own apiserver for the peer's (cilium/cilium#24692). A Job generates the apiserver's TLS certificates from the shared CA.",
 		commands: []Command{
 			{Where: TermUS, Lines: []string{"cilium clustermesh enable --service-type NodePort", "cilium clustermesh status --wait"}},
-			{Where: TermEU, Lines: []string{"cilium clustermesh enable --service-type NodePort \\", "  --set clustermesh.apiserver.service.nodePort=32380", "cilium clustermesh status --wait"}},
+			{Where: TermEU, Lines: []string{
+				"cilium clustermesh enable --service-type NodePort",
+				"helm upgrade cilium cilium/cilium --namespace kube-system --reuse-values \\",
+				"  --set clustermesh.apiserver.service.nodePort=32380",
+				"cilium clustermesh status --wait",
+			}},
 		},
 	}}
 }
