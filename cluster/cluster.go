@@ -8,6 +8,10 @@ import (
 	"fmt"
 )
 
+// DefaultCiliumVersion is the Cilium chart the lab installs, pinned here
+// once for both backends and for the commands shown to the learner.
+const DefaultCiliumVersion = "1.19.5"
+
 // Name identifies one of the lab's two clusters; it is also the Cilium cluster.name.
 type Name string
 

@@ -19,9 +19,9 @@ func installCilium() Step {
 			"trust the same CA, so the lab copies US's cilium-ca into EU before installing there, as Cilium's docs " +
 			"advise (the seed skipped this and got \"CA certificates do not match\"). Nodes turn Ready as their agent starts.",
 		commands: []Command{
-			{Where: TermUS, Lines: []string{"cilium install \\", "  --set cluster.name=us \\", "  --set cluster.id=1 \\", "  --set ipam.mode=kubernetes", "cilium status --wait"}},
+			{Where: TermUS, Lines: []string{"cilium install --version " + cluster.DefaultCiliumVersion + " \\", "  --set cluster.name=us \\", "  --set cluster.id=1 \\", "  --set ipam.mode=kubernetes", "cilium status --wait"}},
 			{Where: TermGlobal, Lines: []string{"kubectl --context kind-us -n kube-system get secret cilium-ca -o yaml | \\", "  kubectl --context kind-eu create -f -"}},
-			{Where: TermEU, Lines: []string{"cilium install \\", "  --set cluster.name=eu \\", "  --set cluster.id=2 \\", "  --set ipam.mode=kubernetes", "cilium status --wait"}},
+			{Where: TermEU, Lines: []string{"cilium install --version " + cluster.DefaultCiliumVersion + " \\", "  --set cluster.name=eu \\", "  --set cluster.id=2 \\", "  --set ipam.mode=kubernetes", "cilium status --wait"}},
 		},
 	}}
 }

@@ -93,8 +93,8 @@ type Backend struct {
 
 var _ cluster.Backend = (*Backend)(nil)
 
-// DefaultCiliumVersion is the Cilium chart the lab installs.
-const DefaultCiliumVersion = "1.19.5"
+// DefaultCiliumVersion is the Cilium chart the simulated install reports.
+const DefaultCiliumVersion = cluster.DefaultCiliumVersion
 
 // New opens the simulated mesh, resuming from the store's saved state when
 // there is one; a state that cannot be read is an error, never discarded.
