@@ -18,6 +18,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
@@ -36,7 +37,7 @@ type world struct {
 	helm *memHelm
 	kind *fakeKind
 	fcs  map[cluster.Name]*fakeCluster
-	rr   map[cluster.Name]int
+	recordedMesh
 }
 
 // tick advances every stand-in once.
@@ -97,9 +98,22 @@ func (w *world) pods(ctx context.Context, c cluster.Name, ns, owner, selector st
 	}
 }
 
+// recordedMesh answers the exec calls of the backend, the agents' status
+// and the busybox probe loop, with what those commands print (recorded
+// from real clusters) for the state the clusters are in: an agent reports
+// the peer ready once both clusters' releases list each other; the probe's
+// answers go round-robin over the backends Cilium's load balancer would
+// pick (cluster/sim's model of its choice) from the Services and
+// Deployments the clusters hold.
+type recordedMesh struct {
+	kube func(c cluster.Name) kubernetes.Interface
+	mu   sync.Mutex
+	rr   map[cluster.Name]int
+}
+
 // side reads one cluster's hello-world Service as the load balancer sees it.
-func (w *world) side(ctx context.Context, c cluster.Name) sim.Side {
-	kc := w.fcs[c].kc
+func (m *recordedMesh) side(ctx context.Context, c cluster.Name) sim.Side {
+	kc := m.kube(c)
 	svc, err := kc.CoreV1().Services(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
 	if err != nil {
 		return sim.Side{}
@@ -112,36 +126,37 @@ func (w *world) side(ctx context.Context, c cluster.Name) sim.Side {
 }
 
 // meshed reports whether c's release lists the peer: its agents connect.
-func (w *world) meshed(ctx context.Context, c cluster.Name) bool {
-	s, err := w.fcs[c].kc.CoreV1().Secrets(namespace).Get(ctx, meshSecret, metav1.GetOptions{})
+func (m *recordedMesh) meshed(ctx context.Context, c cluster.Name) bool {
+	s, err := m.kube(c).CoreV1().Secrets(namespace).Get(ctx, meshSecret, metav1.GetOptions{})
 	return err == nil && len(s.Data[string(c.Peer())]) > 0
 }
 
 var seqN = regexp.MustCompile(`seq 1 (\d+)`)
 
-// Exec answers the agents' status and the busybox probe loop from the
-// world's state; answers go round-robin over the load balancer's
-// candidates (cluster/sim's model of Cilium's choice).
-func (w *world) Exec(ctx context.Context, c cluster.Name, ns, pod, container string, cmd []string, stdout io.Writer) error {
+// Exec answers the agents' status and the busybox probe loop.
+func (m *recordedMesh) Exec(ctx context.Context, c cluster.Name, ns, pod, container string, cmd []string, stdout io.Writer) error {
 	switch container {
 	case ciliumAgentCtr:
-		ready := w.meshed(ctx, c) && w.meshed(ctx, c.Peer())
+		ready := m.meshed(ctx, c) && m.meshed(ctx, c.Peer())
 		_, err := io.WriteString(stdout, agentJSON(c.Peer(), ready, ""))
 		return err
 	case "busybox":
-		m := seqN.FindStringSubmatch(strings.Join(cmd, " "))
-		if m == nil {
+		match := seqN.FindStringSubmatch(strings.Join(cmd, " "))
+		if match == nil {
 			return fmt.Errorf("unexpected command %q", cmd)
 		}
-		n, _ := strconv.Atoi(m[1])
-		nLocal, nRemote := sim.Candidates(w.side(ctx, c), w.side(ctx, c.Peer()), w.meshed(ctx, c))
+		n, _ := strconv.Atoi(match[1])
+		nLocal, nRemote := sim.Candidates(m.side(ctx, c), m.side(ctx, c.Peer()), m.meshed(ctx, c))
 		msg := map[cluster.Name]string{cluster.US: `{"message": "Hello world from US!"}`, cluster.EU: `{"message": "Hello world from Europe!"}`}
 		var out bytes.Buffer
 		for range n {
-			w.mu.Lock()
-			i := w.rr[c]
-			w.rr[c]++
-			w.mu.Unlock()
+			m.mu.Lock()
+			if m.rr == nil {
+				m.rr = map[cluster.Name]int{}
+			}
+			i := m.rr[c]
+			m.rr[c]++
+			m.mu.Unlock()
 			switch {
 			case nLocal+nRemote == 0:
 				out.WriteString(probeFailed)
@@ -204,7 +219,8 @@ func applyRelease(ctx context.Context, kc *fake.Clientset, objs []runtime.Object
 // by Helm, then checks that a second run finds every step done.
 func TestHeadlessLabOnFakes(t *testing.T) {
 	chart := chartPath(t, "1.19.5")
-	w := &world{helm: &memHelm{}, kind: &fakeKind{}, fcs: map[cluster.Name]*fakeCluster{}, rr: map[cluster.Name]int{}}
+	w := &world{helm: &memHelm{}, kind: &fakeKind{}, fcs: map[cluster.Name]*fakeCluster{}}
+	w.kube = func(c cluster.Name) kubernetes.Interface { return w.fcs[c].kc }
 	// Helm applies a release's objects before it records it deployed.
 	w.helm.onDeploy = func(c cluster.Name, rel *release.Release) error {
 		return applyRelease(context.Background(), w.fcs[c].kc, decodeManifest(rel.Manifest))
