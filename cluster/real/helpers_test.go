@@ -221,13 +221,22 @@ func newTestCA(t testing.TB, cn string) *testCA {
 // key) so the test can sign the certificates certgen would.
 func caFromSecret(t testing.TB, s *corev1.Secret) *testCA {
 	t.Helper()
-	cert, err := parseCert(s.Data["ca.crt"])
+	ca, err := loadCA(s)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ca
+}
+
+// loadCA is caFromSecret for callers that cannot fail a test: goroutines.
+func loadCA(s *corev1.Secret) (*testCA, error) {
+	cert, err := parseCert(s.Data["ca.crt"])
+	if err != nil {
+		return nil, fmt.Errorf("ca.crt: %w", err)
+	}
 	blk, _ := pem.Decode(s.Data["ca.key"])
 	if blk == nil {
-		t.Fatal("ca.key is not PEM")
+		return nil, errors.New("ca.key is not PEM")
 	}
 	var key crypto.Signer
 	if k, err := x509.ParsePKCS1PrivateKey(blk.Bytes); err == nil {
@@ -237,17 +246,26 @@ func caFromSecret(t testing.TB, s *corev1.Secret) *testCA {
 	} else if k, err := x509.ParseECPrivateKey(blk.Bytes); err == nil {
 		key = k
 	} else {
-		t.Fatalf("ca.key: %v", err)
+		return nil, fmt.Errorf("ca.key: %w", err)
 	}
-	return &testCA{cert: cert, key: key, certPEM: s.Data["ca.crt"], keyPEM: s.Data["ca.key"]}
+	return &testCA{cert: cert, key: key, certPEM: s.Data["ca.crt"], keyPEM: s.Data["ca.key"]}, nil
 }
 
 // issue signs a client certificate, as certgen does for remote-cert.
 func (ca *testCA) issue(t testing.TB, cn string) (certPEM, keyPEM []byte) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	certPEM, keyPEM, err := ca.sign(cn)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return certPEM, keyPEM
+}
+
+// sign is issue for callers that cannot fail a test.
+func (ca *testCA) sign(cn string) (certPEM, keyPEM []byte, err error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()),
@@ -259,10 +277,10 @@ func (ca *testCA) issue(t testing.TB, cn string) (certPEM, keyPEM []byte) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+		pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), nil
 }
 
 // caSecretOf builds a cilium-ca Secret as the chart renders it.
@@ -279,6 +297,11 @@ func (ca *testCA) secret() *corev1.Secret {
 // certificate Job creates, signed by ca.
 func (ca *testCA) certSecret(t testing.TB, name, cn string) *corev1.Secret {
 	crt, key := ca.issue(t, cn)
+	return ca.tlsSecret(name, crt, key)
+}
+
+// tlsSecret wraps a signed certificate and its key as certgen stores them.
+func (ca *testCA) tlsSecret(name string, crt, key []byte) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
 		Type:       corev1.SecretTypeTLS,

@@ -1,0 +1,628 @@
+//go:build integration
+
+package real
+
+// The real backend against two real API servers: the same code a learner
+// runs with --us-kubeconfig/--eu-kubeconfig, unchanged, with only exec
+// answered from recorded outputs. Run with `make test-integration`.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage"
+	"helm.sh/helm/v3/pkg/storage/driver"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/steps"
+)
+
+// integrationBackend is the real backend on the suite's clusters, as the
+// command line builds it for a learner's own clusters, plus the log of
+// its progress lines and of what the libraries said.
+type integrationBackend struct {
+	*Backend
+	log  *lines
+	diag string
+}
+
+// newIntegrationBackend builds the backend with External set to the
+// suite's kubeconfig and contexts, the published chart, and exec answered
+// by recorded outputs. Waits poll quickly and give up after two minutes
+// instead of the learner's ten, so a broken wait fails the suite soon.
+func newIntegrationBackend(t *testing.T, cs *clusters, dir string) *integrationBackend {
+	t.Helper()
+	diagPath := filepath.Join(dir, "backend.log")
+	diag, err := os.Create(diagPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { diag.Close() })
+	b, err := New(Options{
+		Dir:            dir,
+		ChartPath:      chartPath(t, DefaultCiliumVersion),
+		External:       cs.external(),
+		DiagLog:        diag,
+		Exec:           &recordedMesh{kube: cs.kube},
+		Poll:           100 * time.Millisecond,
+		StatusCacheTTL: -1,
+		Timeouts:       Timeouts{Cilium: 2 * time.Minute, Mesh: 2 * time.Minute, Connect: 2 * time.Minute, Rollout: 2 * time.Minute, Helm: 2 * time.Minute},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib := &integrationBackend{Backend: b, log: &lines{}, diag: diagPath}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("backend progress:\n%s", ib.log)
+			if b, err := os.ReadFile(diagPath); err == nil {
+				all := strings.Split(string(b), "\n")
+				t.Logf("last lines of backend.log:\n%s", strings.Join(all[max(0, len(all)-40):], "\n"))
+			}
+		}
+	})
+	return ib
+}
+
+// must fails the test with the backend's log when err is set.
+func (ib *integrationBackend) must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%v (hint: %s)", err, cluster.HintOf(err))
+	}
+}
+
+// both runs fn for us and eu at once, as the lab's steps do.
+func both(fn func(c cluster.Name) error) error {
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, c := range cluster.Names() {
+		wg.Go(func() { errs[i] = fn(c) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// releaseIn reads the deployed cilium release from the cluster's Helm
+// storage (Secrets in kube-system), as `helm status cilium` does.
+func releaseIn(t *testing.T, kc kubernetes.Interface) *release.Release {
+	t.Helper()
+	rel, err := storage.Init(driver.NewSecrets(kc.CoreV1().Secrets(namespace))).Deployed(releaseName)
+	if err != nil {
+		t.Fatalf("read the Helm release cilium: %v", err)
+	}
+	return rel
+}
+
+// revisions are the deployed revisions of the cilium release in us and eu.
+func revisions(t *testing.T, cs *clusters) [2]int {
+	t.Helper()
+	return [2]int{releaseIn(t, cs.kube(cluster.US)).Version, releaseIn(t, cs.kube(cluster.EU)).Version}
+}
+
+// meshCertNames are the Secrets the chart's certificate Job
+// (clustermesh-apiserver-generate-certs) creates.
+var meshCertNames = []string{serverCert, "clustermesh-apiserver-admin-cert", remoteCert, "clustermesh-apiserver-local-cert"}
+
+// issueMeshCerts does what the chart's certificate Job does, which cannot
+// run here (kwok runs no container, so the Job's pod completes without
+// certgen having run): it creates the clustermesh-apiserver certificate
+// Secrets, real PEM certificates signed by the cluster's cilium-ca (the
+// shared CA). Secrets already there are kept, as certgen keeps them.
+func issueMeshCerts(ctx context.Context, kc kubernetes.Interface) error {
+	caSec, err := kc.CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("read cilium-ca: %w", err)
+	}
+	ca, err := loadCA(caSec)
+	if err != nil {
+		return err
+	}
+	for _, name := range meshCertNames {
+		crt, key, err := ca.sign(strings.TrimSuffix(strings.TrimPrefix(name, "clustermesh-apiserver-"), meshCertSuffix))
+		if err != nil {
+			return err
+		}
+		_, err = kc.CoreV1().Secrets(namespace).Create(ctx, ca.tlsSecret(name, crt, key), metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// certJob returns the certificate Job the chart created, or an error
+// saying why it is not there (yet).
+func certJob(ctx context.Context, kc kubernetes.Interface) (*batchv1.Job, error) {
+	jobs, err := kc.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: certJobLabel})
+	if err != nil {
+		return nil, err
+	}
+	if len(jobs.Items) != 1 {
+		return nil, fmt.Errorf("%d certificate Jobs, want 1", len(jobs.Items))
+	}
+	return &jobs.Items[0], nil
+}
+
+// runCertgen plays the certificate Job's part (see issueMeshCerts) in the
+// background, for runs where the test does not call the backend itself:
+// once the chart has created the Job in a cluster, the Secrets appear. It
+// stops when the test ends.
+func runCertgen(t *testing.T, cs *clusters) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		issued := map[cluster.Name]bool{}
+		for len(issued) < 2 {
+			for _, c := range cluster.Names() {
+				if issued[c] {
+					continue
+				}
+				if _, err := certJob(ctx, cs.kube(c)); err != nil {
+					continue
+				}
+				if err := issueMeshCerts(ctx, cs.kube(c)); err != nil {
+					if ctx.Err() == nil {
+						t.Errorf("certgen in %s: %v", c, err)
+					}
+					return
+				}
+				issued[c] = true
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+}
+
+// checkStep runs a lab step's Check against the clusters, as resuming the
+// lab does, and fails unless it reports the step done.
+func checkStep(t *testing.T, b cluster.Backend, id string) {
+	t.Helper()
+	list := steps.All()
+	i, err := steps.Index(list, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := steps.NewJournal(nil, func([]byte) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := list[i].Check(context.Background(), &steps.Env{Backend: b, Journal: j})
+	if err != nil || !done {
+		t.Errorf("step %s: Check = %v, %v; want done", id, done, err)
+	}
+}
+
+// TestIntegrationBackend drives the real backend through its public
+// methods against two real API servers, step by step as the lab does, and
+// checks what it leaves in them: Helm releases in Helm's own storage,
+// objects as the API server validated, defaulted and stored them, and
+// status read back from those objects.
+//
+// Readiness: kube-controller-manager and kube-scheduler run as processes
+// and kwok marks nodes Ready and pods Running, so every wait of the
+// backend (agents and operator after install, the clustermesh-apiserver
+// rollout, the demo rollouts, a scale to zero) passes on status written
+// by the real controllers, not by the test.
+func TestIntegrationBackend(t *testing.T) {
+	cs := startClusters(t)
+	ib := newIntegrationBackend(t, cs, t.TempDir())
+	ctx := context.Background()
+	us, eu := cluster.US, cluster.EU
+
+	t.Run("bring your own clusters", func(t *testing.T) {
+		ib.must(t, both(func(c cluster.Name) error { return ib.CreateCluster(ctx, c, ib.log) }))
+		for _, c := range cluster.Names() {
+			if want := fmt.Sprintf("Cluster %s answers: Kubernetes v1.37.2, 3 node(s)", c); !ib.log.has(want) {
+				t.Errorf("log lacks %q", want)
+			}
+			st, err := ib.Status(ctx, c)
+			ib.must(t, err)
+			if !st.Exists || st.Nodes.Total != 3 || st.Cilium.Installed || st.Mesh.Enabled {
+				t.Errorf("%s: status before install %+v", c, st)
+			}
+		}
+		checkStep(t, ib, "create-clusters")
+	})
+
+	t.Run("install", func(t *testing.T) {
+		// The install step's order: us, then its CA into eu, then eu.
+		ib.must(t, ib.InstallCilium(ctx, us, ib.log))
+		ib.must(t, ib.ShareCA(ctx, us, eu, ib.log))
+		ib.must(t, ib.InstallCilium(ctx, eu, ib.log))
+		ib.must(t, both(func(c cluster.Name) error { return ib.WaitCilium(ctx, c, ib.log) }))
+		for _, c := range cluster.Names() {
+			kc := cs.kube(c)
+			rel := releaseIn(t, kc)
+			if rel.Version != 1 || rel.Chart.Metadata.Version != DefaultCiliumVersion || rel.Namespace != namespace {
+				t.Errorf("%s: release cilium revision %d chart %s namespace %s", c, rel.Version, rel.Chart.Metadata.Version, rel.Namespace)
+			}
+			cm, err := kc.CoreV1().ConfigMaps(namespace).Get(ctx, ciliumConfig, metav1.GetOptions{})
+			ib.must(t, err)
+			if cm.Data["cluster-name"] != string(c) || cm.Data["cluster-id"] != fmt.Sprint(c.ID()) || cm.Data["ipam"] != "kubernetes" {
+				t.Errorf("%s: cilium-config cluster-name %q cluster-id %q ipam %q", c, cm.Data["cluster-name"], cm.Data["cluster-id"], cm.Data["ipam"])
+			}
+		}
+		caUS, err := cs.kube(us).CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{})
+		ib.must(t, err)
+		caEU, err := cs.kube(eu).CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{})
+		ib.must(t, err)
+		if string(caEU.Data["ca.crt"]) != string(caUS.Data["ca.crt"]) || string(caEU.Data["ca.key"]) != string(caUS.Data["ca.key"]) {
+			t.Error("eu's cilium-ca is not us's: the chart generated its own CA instead of reusing the copied one")
+		}
+		if caEU.Labels["app.kubernetes.io/managed-by"] != "Helm" || caEU.Annotations["meta.helm.sh/release-name"] != releaseName || caEU.Annotations["meta.helm.sh/release-namespace"] != namespace {
+			t.Errorf("eu's cilium-ca is not owned by the Helm release: labels %v annotations %v", caEU.Labels, caEU.Annotations)
+		}
+		if !strings.Contains(releaseIn(t, cs.kube(eu)).Manifest, "name: "+caSecret) {
+			t.Error("eu's release manifest does not hold cilium-ca: Helm does not own it")
+		}
+		for _, c := range cluster.Names() {
+			st, err := ib.Status(ctx, c)
+			ib.must(t, err)
+			ci := st.Cilium
+			if !ci.Ready() || ci.ClusterName != string(c) || ci.ClusterID != c.ID() || ci.Version != DefaultCiliumVersion ||
+				ci.Agent.Desired != 3 || ci.Operator.Desired != 1 || !st.Nodes.All() || st.Nodes.Total != 3 {
+				t.Errorf("%s: status after install %+v", c, st)
+			}
+		}
+		stUS, _ := ib.Status(ctx, us)
+		stEU, _ := ib.Status(ctx, eu)
+		if stUS.Cilium.CA == "" || stUS.Cilium.CA != stEU.Cilium.CA {
+			t.Errorf("CA ids %q and %q, want one shared CA", stUS.Cilium.CA, stEU.Cilium.CA)
+		}
+		checkStep(t, ib, "install-cilium")
+		// Installing again changes nothing.
+		ib.must(t, both(func(c cluster.Name) error { return ib.InstallCilium(ctx, c, ib.log) }))
+		ib.must(t, ib.ShareCA(ctx, us, eu, ib.log))
+		if r := revisions(t, cs); r != [2]int{1, 1} {
+			t.Errorf("installing again made revisions %v", r)
+		}
+	})
+
+	t.Run("enable", func(t *testing.T) {
+		errs := make(chan error, 1)
+		go func() {
+			errs <- both(func(c cluster.Name) error { return ib.EnableClusterMesh(ctx, c, ib.log) })
+		}()
+		// The certificate Job cannot run here: once the chart has created
+		// it (and kwok completed its pod), the test creates the Secrets
+		// certgen would, signed by the shared CA, while the backend waits.
+		for _, c := range cluster.Names() {
+			eventually(t, "the certificate Job in "+string(c)+" completes", func(ctx context.Context) error {
+				j, err := certJob(ctx, cs.kube(c))
+				if err != nil {
+					return err
+				}
+				if !jobCondition(j, batchv1.JobComplete) {
+					return fmt.Errorf("job %s not complete: %+v", j.Name, j.Status)
+				}
+				return nil
+			})
+			ib.must(t, issueMeshCerts(ctx, cs.kube(c)))
+		}
+		ib.must(t, <-errs)
+		for _, c := range cluster.Names() {
+			if !ib.log.has("clustermesh-apiserver-generate-certs") || !ib.log.has(fmt.Sprintf("clustermesh-apiserver is ready in %s (NodePort %d)", c, c.MeshNodePort())) {
+				t.Errorf("%s: the log does not show the wait for the Job and the apiserver", c)
+			}
+			svc, err := cs.kube(c).CoreV1().Services(namespace).Get(ctx, meshAPIServer, metav1.GetOptions{})
+			ib.must(t, err)
+			if svc.Spec.Type != corev1.ServiceTypeNodePort || svc.Spec.Ports[0].NodePort != int32(c.MeshNodePort()) {
+				t.Errorf("%s: clustermesh-apiserver Service %s nodePort %d, want NodePort %d", c, svc.Spec.Type, svc.Spec.Ports[0].NodePort, c.MeshNodePort())
+			}
+			rel := releaseIn(t, cs.kube(c))
+			if name, _ := lookup(rel.Config, "cluster.name"); rel.Version != 2 || name != string(c) {
+				t.Errorf("%s: revision %d with cluster.name %v, want 2 reusing the install values", c, rel.Version, name)
+			}
+			st, err := ib.Status(ctx, c)
+			ib.must(t, err)
+			if !st.Mesh.Ready() || st.Mesh.ServiceType != "NodePort" || st.Mesh.NodePort != c.MeshNodePort() || len(st.Mesh.Peers) != 0 {
+				t.Errorf("%s: mesh status after enable %+v", c, st.Mesh)
+			}
+		}
+		checkStep(t, ib, "enable-clustermesh")
+		ib.must(t, both(func(c cluster.Name) error { return ib.EnableClusterMesh(ctx, c, ib.log) }))
+		if r := revisions(t, cs); r != [2]int{2, 2} {
+			t.Errorf("enabling again made revisions %v", r)
+		}
+	})
+
+	t.Run("connect refuses wrong inputs", func(t *testing.T) {
+		secrets := cs.kube(eu).CoreV1().Secrets(namespace)
+		get := func(name string) *corev1.Secret {
+			s, err := secrets.Get(ctx, name, metav1.GetOptions{})
+			ib.must(t, err)
+			return s
+		}
+		restore := func(s *corev1.Secret) {
+			cur := get(s.Name)
+			cur.Data = s.Data
+			if _, err := secrets.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cases := []struct {
+			name        string
+			break_, fix func()
+			want        string
+		}{
+			{"same cluster id", func() { setClusterID(t, cs.kube(eu), "1") }, func() { setClusterID(t, cs.kube(eu), "2") },
+				"both clusters have cluster id 1; ids must differ"},
+			{"missing remote certificate", func() {
+				ib.must(t, secrets.Delete(ctx, remoteCert, metav1.DeleteOptions{}))
+			}, func() { ib.must(t, issueMeshCerts(ctx, cs.kube(eu))) },
+				"eu has no secret kube-system/clustermesh-apiserver-remote-cert: the certificate Job has not finished"},
+			{"CA mismatch", nil, nil, "Cilium CA certificates do not match between clusters"},
+		}
+		// A CA mismatch: eu runs with another CA, its remote certificate
+		// signed by that one (so only the comparison of CAs fails).
+		ca, rc := get(caSecret), get(remoteCert)
+		cases[2].break_ = func() {
+			other := newTestCA(t, "Cilium CA")
+			restore(other.secret())
+			restore(other.certSecret(t, remoteCert, "remote"))
+		}
+		cases[2].fix = func() { restore(ca); restore(rc) }
+		for _, tc := range cases {
+			tc.break_()
+			err := ib.Connect(ctx, us, eu, ib.log)
+			tc.fix()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || cluster.HintOf(err) == "" {
+				t.Errorf("%s: Connect = %v (hint %q), want %q with a hint", tc.name, err, cluster.HintOf(err), tc.want)
+			}
+			if r := revisions(t, cs); r != [2]int{2, 2} {
+				t.Errorf("%s: a refused connect upgraded the releases to %v", tc.name, r)
+			}
+		}
+	})
+
+	t.Run("connect", func(t *testing.T) {
+		ib.must(t, ib.Connect(ctx, us, eu, ib.log))
+		for _, c := range cluster.Names() {
+			peer := c.Peer()
+			rel := releaseIn(t, cs.kube(c))
+			if rel.Version != 3 {
+				t.Errorf("%s: revision %d after connect, want 3", c, rel.Version)
+			}
+			enabled, _ := lookup(rel.Config, "clustermesh.config.enabled")
+			clusters, _ := lookup(rel.Config, "clustermesh.config.clusters")
+			entry := fmt.Sprintf("[map[ips:[%s] name:%s port:%d]]", nodeAddress(peer, 0), peer, peer.MeshNodePort())
+			if enabled != true || fmt.Sprint(clusters) != entry {
+				t.Errorf("%s: clustermesh.config enabled %v clusters %v, want true %s", c, enabled, clusters, entry)
+			}
+			// With KVStoreMesh (the 1.19 default) kvstoremesh connects to the
+			// peer's NodePort through its mesh.cilium.io name, and the agents
+			// read the peer from the local clustermesh-apiserver.
+			want := map[string]string{
+				kvstoreSecret: fmt.Sprintf("https://%s.mesh.cilium.io:%d", peer, peer.MeshNodePort()),
+				meshSecret:    "https://clustermesh-apiserver.kube-system.svc:2379",
+			}
+			for name, endpoint := range want {
+				s, err := cs.kube(c).CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+				ib.must(t, err)
+				if !strings.Contains(string(s.Data[string(peer)]), "endpoints:\n- "+endpoint+"\n") {
+					t.Errorf("%s: secret %s[%s] = %q, want endpoint %s", c, name, peer, s.Data[string(peer)], endpoint)
+				}
+			}
+			// KVStoreMesh (the 1.19 default) connects from the
+			// clustermesh-apiserver pod: the peer's name resolves there.
+			d, err := cs.kube(c).AppsV1().Deployments(namespace).Get(ctx, meshAPIServer, metav1.GetOptions{})
+			ib.must(t, err)
+			if !hasHostAlias(d.Spec.Template.Spec, nodeAddress(peer, 0), string(peer)+".mesh.cilium.io") {
+				t.Errorf("%s: clustermesh-apiserver hostAliases %v lack %s.mesh.cilium.io -> %s", c, d.Spec.Template.Spec.HostAliases, peer, nodeAddress(peer, 0))
+			}
+		}
+		// Connecting again, either way round, changes nothing.
+		ib.must(t, ib.Connect(ctx, us, eu, ib.log))
+		ib.must(t, ib.Connect(ctx, eu, us, ib.log))
+		if r := revisions(t, cs); r != [2]int{3, 3} {
+			t.Errorf("connecting again made revisions %v", r)
+		}
+		// The agents (recorded outputs) report the peer; the backend
+		// counts them from the real agent pods.
+		ib.must(t, both(func(c cluster.Name) error { return ib.WaitConnected(ctx, c, ib.log) }))
+		for _, c := range cluster.Names() {
+			st, err := ib.Status(ctx, c)
+			ib.must(t, err)
+			if p, ok := st.Mesh.Peer(c.Peer()); !ok || p.String() != fmt.Sprintf("%s: 3/3 configured, 3/3 connected", c.Peer()) {
+				t.Errorf("%s: peer %+v", c, p)
+			}
+		}
+		checkStep(t, ib, "connect")
+	})
+
+	t.Run("demo", func(t *testing.T) {
+		ib.must(t, both(func(c cluster.Name) error { return ib.DeployDemo(ctx, c, ib.log) }))
+		for _, want := range []string{"configmap/hello-world-nginx created", "deployment.apps/hello-world created", "service/hello-world created", "deployment.apps/busybox-deployment created", `deployment "busybox-deployment" successfully rolled out in eu`} {
+			if !ib.log.has(want) {
+				t.Errorf("log lacks %q", want)
+			}
+		}
+		for _, c := range cluster.Names() {
+			d, err := cs.kube(c).AppsV1().Deployments(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
+			ib.must(t, err)
+			if !appliedByLab(d.ManagedFields) {
+				t.Errorf("%s: hello-world was not server-side applied by %s: %v", c, fieldManager, d.ManagedFields)
+			}
+			st, err := ib.Status(ctx, c)
+			ib.must(t, err)
+			if !st.Demo.Deployed() || !st.Demo.HelloWorld.OK() || st.Demo.HelloWorld.Desired != 1 || st.Demo.Service.Global {
+				t.Errorf("%s: demo status %+v", c, st.Demo)
+			}
+			res, err := ib.Probe(ctx, c, 10, nil)
+			ib.must(t, err)
+			if res.Answers.Of(c) != 10 {
+				t.Errorf("probe from %s before the service is global: %s", c, res)
+			}
+		}
+		// Applying again is a no-op: every object unchanged, in the log
+		// and in its resourceVersion.
+		before := demoVersions(t, cs)
+		ib.log = &lines{}
+		ib.must(t, both(func(c cluster.Name) error { return ib.DeployDemo(ctx, c, ib.log) }))
+		if n := strings.Count(ib.log.String(), " unchanged"); n != 8 {
+			t.Errorf("re-apply: %d objects unchanged, want 8:\n%s", n, ib.log)
+		}
+		if after := demoVersions(t, cs); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("re-apply changed objects: %v -> %v", before, after)
+		}
+	})
+
+	t.Run("annotate", func(t *testing.T) {
+		ib.must(t, both(func(c cluster.Name) error {
+			return ib.ConfigureService(ctx, c, cluster.ServiceChange{Global: cluster.Bool(true)}, ib.log)
+		}))
+		ib.must(t, ib.ConfigureService(ctx, us, cluster.ServiceChange{Affinity: cluster.AffinityPtr(cluster.AffinityLocal)}, ib.log))
+		ib.must(t, ib.ConfigureService(ctx, eu, cluster.ServiceChange{Shared: cluster.Bool(false)}, ib.log))
+		want := map[cluster.Name]map[string]string{
+			us: {"service.cilium.io/global": "true", "service.cilium.io/affinity": "local"},
+			eu: {"service.cilium.io/global": "true", "service.cilium.io/shared": "false"},
+		}
+		for _, c := range cluster.Names() {
+			svc, err := cs.kube(c).CoreV1().Services(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
+			ib.must(t, err)
+			for k, v := range want[c] {
+				if svc.Annotations[k] != v {
+					t.Errorf("%s: annotation %s = %q, want %q", c, k, svc.Annotations[k], v)
+				}
+			}
+		}
+		st, err := ib.Status(ctx, eu)
+		ib.must(t, err)
+		if s := st.Demo.Service.Settings; !s.Global || s.Shared {
+			t.Errorf("eu: service settings %+v, want global, not shared", s)
+		}
+		// Toggling it back, as the playground does, exports eu's backends again.
+		ib.must(t, ib.ConfigureService(ctx, eu, cluster.ServiceChange{Shared: cluster.Bool(true)}, ib.log))
+		st, err = ib.Status(ctx, eu)
+		ib.must(t, err)
+		if s := st.Demo.Service.Settings; !s.Global || !s.Shared {
+			t.Errorf("eu: service settings %+v after sharing again", s)
+		}
+		st, err = ib.Status(ctx, us)
+		ib.must(t, err)
+		if s := st.Demo.Service.Settings; !s.Global || s.Affinity != cluster.AffinityLocal || !s.Shared {
+			t.Errorf("us: service settings %+v", s)
+		}
+	})
+
+	t.Run("scale", func(t *testing.T) {
+		// Through the scale subresource, which the real API server serves
+		// (the fake clientset needed reactors for it).
+		ib.must(t, ib.Scale(ctx, us, 0, ib.log))
+		d, err := cs.kube(us).AppsV1().Deployments(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
+		ib.must(t, err)
+		if *d.Spec.Replicas != 0 || d.Status.Replicas != 0 {
+			t.Errorf("hello-world in us: spec replicas %d, status replicas %d; want 0", *d.Spec.Replicas, d.Status.Replicas)
+		}
+		pods, err := cs.kube(us).CoreV1().Pods(demoNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app=hello-world"})
+		ib.must(t, err)
+		if len(pods.Items) != 0 {
+			t.Errorf("%d hello-world pods left after the rollout to 0", len(pods.Items))
+		}
+		st, err := ib.Status(ctx, us)
+		ib.must(t, err)
+		if hw := st.Demo.HelloWorld; !hw.Present || hw.Desired != 0 || hw.Ready != 0 {
+			t.Errorf("us: hello-world %+v after scaling to 0", hw)
+		}
+		res, err := ib.Probe(ctx, us, 10, nil)
+		ib.must(t, err)
+		if res.Answers.EU != 10 {
+			t.Errorf("probe from us with no local backend: %s, want every answer from EU", res)
+		}
+		ib.must(t, ib.Scale(ctx, us, 1, ib.log))
+		st, err = ib.Status(ctx, us)
+		ib.must(t, err)
+		if hw := st.Demo.HelloWorld; !hw.OK() || hw.Desired != 1 {
+			t.Errorf("us: hello-world %+v after scaling back", hw)
+		}
+	})
+}
+
+// setClusterID changes cilium-config's cluster-id, as a learner's own
+// (mis)configuration would.
+func setClusterID(t *testing.T, kc kubernetes.Interface, id string) {
+	t.Helper()
+	cm, err := kc.CoreV1().ConfigMaps(namespace).Get(context.Background(), ciliumConfig, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["cluster-id"] = id
+	if _, err := kc.CoreV1().ConfigMaps(namespace).Update(context.Background(), cm, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hasHostAlias reports whether the pod spec maps host to ip.
+func hasHostAlias(spec corev1.PodSpec, ip, host string) bool {
+	for _, h := range spec.HostAliases {
+		if h.IP == ip {
+			for _, n := range h.Hostnames {
+				if n == host {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// appliedByLab reports whether the lab's field manager holds fields of
+// the object through a server-side apply.
+func appliedByLab(fields []metav1.ManagedFieldsEntry) bool {
+	for _, f := range fields {
+		if f.Manager == fieldManager && f.Operation == metav1.ManagedFieldsOperationApply && f.Subresource == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// demoVersions are the resourceVersions of the demo's objects' specs in
+// both clusters: the Deployments' generations (status changes as pods
+// come and go) and the ConfigMaps' and Services' resourceVersions.
+func demoVersions(t *testing.T, cs *clusters) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	for _, c := range cluster.Names() {
+		kc := cs.kube(c)
+		cm, err := kc.CoreV1().ConfigMaps(demoNamespace).Get(ctx, "hello-world-nginx", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := kc.CoreV1().Services(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, cm.ResourceVersion, svc.ResourceVersion)
+		for _, name := range []string{helloWorld, busybox} {
+			var d *appsv1.Deployment
+			if d, err = kc.AppsV1().Deployments(demoNamespace).Get(ctx, name, metav1.GetOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s/%s generation %d", c, name, d.Generation))
+		}
+	}
+	return out
+}
