@@ -277,6 +277,11 @@ func TestExternalClusters(t *testing.T) {
 		}
 	})
 	log := &lines{}
+	// Until the create step has checked it, the cluster is not the lab's:
+	// a new lab must not resume past that step.
+	if st, err := tb.Status(ctx, cluster.US); err != nil || st.Exists {
+		t.Errorf("status before the create step: %+v %v", st, err)
+	}
 	if err := tb.CreateCluster(ctx, cluster.US, log); err != nil {
 		t.Fatalf("%v\n%s", err, log)
 	}

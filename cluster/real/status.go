@@ -25,15 +25,16 @@ const (
 	busyboxLabel  = "app=busybox"
 )
 
-// exists reports whether c is there to be read: a cluster the learner
-// brings always is; a kind cluster once this lab has created it.
+// exists reports whether c is there to be read: a kind cluster once this
+// lab has created it; a cluster the learner brings once the create step
+// has checked it and written the lab's kubeconfig of it. Until then the
+// create step is not done, so a new lab runs it instead of resuming past it.
 func (b *Backend) exists(c cluster.Name) (bool, error) {
-	if _, ok := b.external(c); ok {
-		return true, nil
-	}
-	e, ok, err := b.recorded(c)
-	if err != nil || !ok || !e.Complete {
-		return false, err
+	if _, ok := b.external(c); !ok {
+		e, ok, err := b.recorded(c)
+		if err != nil || !ok || !e.Complete {
+			return false, err
+		}
 	}
 	if _, err := os.Stat(b.kubeconfigPath(c)); errors.Is(err, os.ErrNotExist) {
 		return false, nil
