@@ -198,6 +198,22 @@ func TestIntegrationHeadlessLab(t *testing.T) {
 	if now := revisions(t, cs); now != revs || len(sess.Journal.Probes()) != len(probes) {
 		t.Errorf("resuming changed the clusters (revisions %v -> %v) or probed again (%d probes)", revs, now, len(sess.Journal.Probes()))
 	}
+
+	// Teardown lets go of the learner's clusters without deleting them,
+	// and the lab is then complete.
+	teardown := len(list) - 1
+	if err := sess.Runner.RunRange(ctx, teardown, teardown, false); err != nil {
+		t.Fatalf("teardown: %v", err)
+	}
+	if !strings.Contains(out.String(), "Not deleting us: it is your cluster") {
+		t.Errorf("teardown did not say it keeps the learner's clusters:\n%s", out.String())
+	}
+	if now := revisions(t, cs); now != revs {
+		t.Errorf("teardown changed the releases: %v -> %v", revs, now)
+	}
+	if next, _, err := sess.Runner.Resume(ctx); err != nil || next != len(list) {
+		t.Errorf("after teardown, resume points at step %d (%v), want the lab complete (%d)", next, err, len(list))
+	}
 }
 
 // buildCLI builds the clustermesh-lab binary into dir, with the race
@@ -230,7 +246,7 @@ func buildCLI(t *testing.T, dir string) string {
 // clusters the way a learner brings their own: --backend kind with
 // --us-kubeconfig/--us-context and --eu-kubeconfig/--eu-context. Without
 // kubelets nothing can be exec'd into, so it runs the steps that need no
-// exec (install-cilium and enable-clustermesh), resumes them, then shows
+// exec (preflight to enable-clustermesh), resumes them, then shows
 // where the lab stops: the deploy step applies and rolls out the demo,
 // and its probe fails on the exec, with the reason and what to do.
 // (connect needs exec too: it waits until the agents report the peer.)
@@ -256,11 +272,12 @@ func TestIntegrationCLI(t *testing.T) {
 		return string(out), err
 	}
 
-	out, err := run("--from", "install-cilium", "--to", "enable-clustermesh")
+	out, err := run("--to", "enable-clustermesh")
 	if err != nil {
 		t.Fatalf("clustermesh-lab run: %v\n%s", err, out)
 	}
-	for _, want := range []string{"Step 3/11 · Install Cilium in both clusters", "✓ Done", "clustermesh-apiserver is ready in eu (NodePort 32380)", "Done: steps install-cilium to enable-clustermesh"} {
+	for _, want := range []string{"Step 2/11 · Create the US and EU clusters", "[us] Cluster us answers: Kubernetes v1.37.2, 3 node(s); the lab will not delete it",
+		"Step 3/11 · Install Cilium in both clusters", "clustermesh-apiserver is ready in eu (NodePort 32380)", "Done: steps preflight to enable-clustermesh"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
