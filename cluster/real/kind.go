@@ -277,11 +277,12 @@ func (b *Backend) useExternal(ctx context.Context, c cluster.Name, k Kubeconfig,
 
 // DeleteCluster deletes a kind cluster this lab created. A missing cluster
 // is already deleted; a cluster the lab did not create, or one the learner
-// brought, is never deleted.
+// brought, is never deleted: the lab lets go of a brought one (forgets its
+// kubeconfig), so that the teardown is done and the lab complete.
 func (b *Backend) DeleteCluster(ctx context.Context, c cluster.Name, log cluster.Logger) error {
 	if k, ok := b.external(c); ok {
 		log.Logf("Not deleting %s: it is your cluster (%s), not one this lab created; remove what the lab installed with `helm uninstall cilium -n kube-system` and `kubectl delete -f deployment-%s.yaml`", c, k, c)
-		return nil
+		return b.dropCluster(c)
 	}
 	p, err := b.kindProvider(ctx, log)
 	if err != nil {

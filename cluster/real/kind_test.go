@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/clientcmd"
@@ -298,8 +299,14 @@ func TestExternalClusters(t *testing.T) {
 	if after, _ := os.ReadFile(own); string(after) != string(before) {
 		t.Error("the learner's kubeconfig was modified")
 	}
-	if st, err := tb.Status(ctx, cluster.US); err != nil || !st.Exists || st.Nodes.Total != 3 {
-		t.Errorf("status: %+v %v", st, err)
+	if st, err := tb.Status(ctx, cluster.US); err != nil || st.Exists {
+		t.Errorf("status after the teardown let go of the cluster: %+v %v", st, err)
+	}
+	if _, err := os.Stat(tb.kubeconfigPath(cluster.US)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the lab's kubeconfig of a cluster it let go of: %v", err)
+	}
+	if got, err := us.kc.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err != nil || len(got.Items) != 3 {
+		t.Errorf("the learner's cluster changed: %v %v", got, err)
 	}
 	checks := tb.Preflight(ctx)
 	if len(checks) != 0 {
