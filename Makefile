@@ -3,7 +3,12 @@ GO      ?= go
 BIN     ?= bin/clustermesh-lab
 PKGS    := ./...
 
-.PHONY: all build run test test-unit bench lint golden e2e clean k8sbins
+.PHONY: all build run test test-unit test-integration bench lint golden e2e clean k8sbins
+
+# Control-plane binaries for the integration suite (hack/k8sbins); the
+# suite reads them from KUBEBUILDER_ASSETS, this directory unless set.
+K8SBINS_DIR        ?= $(CURDIR)/.cache/k8sbins/v1.37.2
+KUBEBUILDER_ASSETS ?= $(K8SBINS_DIR)
 
 all: build
 
@@ -14,12 +19,20 @@ build:
 run:
 	$(GO) run .
 
-## test: unit tests with the race detector
-test: test-unit
+## test: the unit tests, then the integration suite (what CI runs via .ci/run, after `make k8sbins`)
+test: test-unit test-integration
 
-## test-unit: the quick suite for iteration
+## test-unit: the quick suite for iteration: unit tests with the race detector
 test-unit:
 	$(GO) test -race -count=1 $(PKGS)
+
+## test-integration: the real backend against two real control planes (needs `make k8sbins`; skips, saying so, without it)
+test-integration:
+	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) $(GO) test -race -count=1 -timeout 20m -tags integration -run '^TestIntegration' ./cluster/real/
+
+## k8sbins: build etcd, kube-apiserver, kube-controller-manager and kube-scheduler from Go modules into K8SBINS_DIR (about 6 min cold, instant when built)
+k8sbins:
+	hack/k8sbins/build.sh $(K8SBINS_DIR)
 
 ## bench: benchmarks (lab, probe, concurrency ratio, TUI View)
 bench:

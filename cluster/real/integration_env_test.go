@@ -134,6 +134,11 @@ func startClusters(t *testing.T) *clusters {
 	assets := assetsDir(t)
 	// controller-runtime warns on stderr when its logger is never set.
 	ctrlLogOnce.Do(func() { ctrllog.SetLogger(logr.Discard()) })
+	// The backend points klog (a process global, which may only be set
+	// before anything logs through it) at its diagnostic log on first use.
+	// In the lab's process nothing uses klog before; here kwok and the
+	// test's clients do, so the suite has it set first, to nowhere.
+	routeLibraryLogs(&diagWriter{})
 	dir := t.TempDir()
 	cs := &clusters{cp: map[cluster.Name]*controlPlane{}, kubeconfig: filepath.Join(dir, "kubeconfig.yaml")}
 	var mu sync.Mutex
