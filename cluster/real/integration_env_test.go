@@ -246,12 +246,38 @@ func writeKubeconfig(path string, cfgs map[string]*rest.Config, current, prefix 
 // and user entries have other names. Its current context is eu, so a
 // backend that ignored --us-context would drive the wrong cluster, and
 // one that kept the entries' names would write a broken lab kubeconfig.
+// US's credentials are inline, as kind writes them; EU's are files named
+// by paths relative to the kubeconfig, as kubeadm and minikube write
+// them, which the lab must inline into its own kubeconfig of EU.
 func writeLearnerKubeconfig(cs *clusters) error {
 	cfgs := map[string]*rest.Config{}
 	for _, c := range cluster.Names() {
 		cfgs[kubeContext(c)] = cs.cp[c].cfg
 	}
-	return writeKubeconfig(cs.kubeconfig, cfgs, kubeContext(cluster.EU), "envtest-")
+	if err := writeKubeconfig(cs.kubeconfig, cfgs, kubeContext(cluster.EU), "envtest-"); err != nil {
+		return err
+	}
+	kc, err := clientcmd.LoadFromFile(cs.kubeconfig)
+	if err != nil {
+		return err
+	}
+	ctx := kc.Contexts[kubeContext(cluster.EU)]
+	cl, user := kc.Clusters[ctx.Cluster], kc.AuthInfos[ctx.AuthInfo]
+	dir := filepath.Join(filepath.Dir(cs.kubeconfig), "credentials")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		data *[]byte
+		path *string
+	}{{"eu-ca.crt", &cl.CertificateAuthorityData, &cl.CertificateAuthority}, {"eu-admin.crt", &user.ClientCertificateData, &user.ClientCertificate}, {"eu-admin.key", &user.ClientKeyData, &user.ClientKey}} {
+		if err := os.WriteFile(filepath.Join(dir, f.name), *f.data, 0o600); err != nil {
+			return err
+		}
+		*f.data, *f.path = nil, filepath.Join("credentials", f.name)
+	}
+	return clientcmd.WriteToFile(*kc, cs.kubeconfig)
 }
 
 // procLog is a controller process's output file.

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
@@ -120,15 +121,35 @@ func TestIntegrationHeadlessLab(t *testing.T) {
 	}
 
 	// Creating the clusters wrote the lab's kubeconfigs from the learner's:
-	// one context kind-<c> each, pointing at that cluster.
+	// one context kind-<c> each, pointing at that cluster, with the
+	// credentials inlined (EU's were files beside the learner's kubeconfig),
+	// usable as the steps' commands use them.
 	for _, c := range cluster.Names() {
-		kc, err := clientcmd.LoadFromFile(filepath.Join(path, KubeconfigFile(c)))
+		file := filepath.Join(path, KubeconfigFile(c))
+		kc, err := clientcmd.LoadFromFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, ok := kc.Contexts[c.Context()]
 		if !ok || kc.CurrentContext != c.Context() || kc.Clusters[ctx.Cluster] == nil || kc.Clusters[ctx.Cluster].Server != cs.cp[c].cfg.Host {
 			t.Errorf("%s: lab kubeconfig %+v does not point context %s at %s", c, kc, c.Context(), cs.cp[c].cfg.Host)
+			continue
+		}
+		if len(kc.Clusters[ctx.Cluster].CertificateAuthorityData) == 0 || len(kc.AuthInfos[ctx.AuthInfo].ClientKeyData) == 0 {
+			t.Errorf("%s: lab kubeconfig does not inline the credentials: %+v", c, kc.AuthInfos[ctx.AuthInfo])
+		}
+		cfg, err := clientcmd.BuildConfigFromFlags("", file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := client.Discovery().ServerVersion(); err != nil {
+			t.Errorf("%s: the lab kubeconfig does not reach the cluster: %v", c, err)
+		} else if v.GitVersion != "v1.37.2" {
+			t.Errorf("%s: server version %s", c, v.GitVersion)
 		}
 	}
 	merged, err := clientcmd.LoadFromFile(filepath.Join(path, MergedKubeconfig))
@@ -256,21 +277,27 @@ func TestIntegrationCLI(t *testing.T) {
 	tmp := t.TempDir()
 	bin := buildCLI(t, tmp)
 	labDir := filepath.Join(tmp, "lab")
-	run := func(args ...string) (string, error) {
+	// kubeconfig is the learner's file: given by --us-kubeconfig and
+	// --eu-kubeconfig, or by $KUBECONFIG when only the contexts are given.
+	runWith := func(kubeconfig string, flags bool, args ...string) (string, error) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		base := []string{"run", "--headless", "--backend", "kind", "--lab-dir", labDir,
 			"--cilium-chart", chartPath(t, DefaultCiliumVersion),
-			"--us-kubeconfig", cs.kubeconfig, "--us-context", kubeContext(cluster.US),
-			"--eu-kubeconfig", cs.kubeconfig, "--eu-context", kubeContext(cluster.EU)}
+			"--us-context", kubeContext(cluster.US), "--eu-context", kubeContext(cluster.EU)}
+		env := "KUBECONFIG=" + kubeconfig
+		if flags {
+			base = append(base, "--us-kubeconfig", kubeconfig, "--eu-kubeconfig", kubeconfig)
+			env = "KUBECONFIG=" + filepath.Join(tmp, "absent")
+		}
 		cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-		// No kubeconfig of the machine's, no container engine: only what
-		// the flags name.
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(tmp, "absent"), "DOCKER_HOST=unix://"+filepath.Join(tmp, "absent.sock"), "XDG_CACHE_HOME="+tmp)
+		// No container engine, and no kubeconfig but the one named.
+		cmd.Env = append(os.Environ(), env, "DOCKER_HOST=unix://"+filepath.Join(tmp, "absent.sock"), "XDG_CACHE_HOME="+tmp)
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
+	run := func(args ...string) (string, error) { return runWith(cs.kubeconfig, true, args...) }
 
 	out, err := run("--to", "enable-clustermesh")
 	if err != nil {
@@ -286,8 +313,9 @@ func TestIntegrationCLI(t *testing.T) {
 		t.Errorf("revisions %v after install and enable, want [2 2]", r)
 	}
 
-	// Again without --from: the steps' checks pass, nothing runs.
-	out, err = run("--to", "enable-clustermesh")
+	// Again without --from, the clusters named by $KUBECONFIG and the
+	// contexts alone: the steps' checks pass, nothing runs.
+	out, err = runWith(cs.kubeconfig, false, "--to", "enable-clustermesh")
 	if err != nil {
 		t.Fatalf("clustermesh-lab run (resume): %v\n%s", err, out)
 	}
