@@ -28,6 +28,7 @@ test-unit:
 
 ## test-integration: the real backend against two real control planes (needs `make k8sbins`; skips, saying so, without it)
 test-integration:
+	@[ -x "$(KUBEBUILDER_ASSETS)/kube-apiserver" ] || echo "test-integration: no control-plane binaries in $(KUBEBUILDER_ASSETS), so the suite skips: build them with 'make k8sbins'"
 	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) $(GO) test -race -count=1 -timeout 20m -tags integration -run '^TestIntegration' ./cluster/real/
 
 ## k8sbins: build etcd, kube-apiserver, kube-controller-manager and kube-scheduler from Go modules into K8SBINS_DIR (about 6 min cold, instant when built)

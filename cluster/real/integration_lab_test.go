@@ -97,6 +97,7 @@ func stepIndex(t *testing.T, list []steps.Step, id string) int {
 // against real API servers and controllers. Then it resumes: every step's
 // check passes on the live state, in this process and in a new one.
 func TestIntegrationHeadlessLab(t *testing.T) {
+	t.Parallel()
 	cs := startClusters(t)
 	runCertgen(t, cs)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -272,6 +273,7 @@ func buildCLI(t *testing.T, dir string) string {
 // and its probe fails on the exec, with the reason and what to do.
 // (connect needs exec too: it waits until the agents report the peer.)
 func TestIntegrationCLI(t *testing.T) {
+	t.Parallel()
 	cs := startClusters(t)
 	runCertgen(t, cs)
 	tmp := t.TempDir()

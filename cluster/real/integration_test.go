@@ -225,6 +225,7 @@ func checkStep(t *testing.T, b cluster.Backend, id string) {
 // rollout, the demo rollouts, a scale to zero) passes on status written
 // by the real controllers, not by the test.
 func TestIntegrationBackend(t *testing.T) {
+	t.Parallel()
 	cs := startClusters(t)
 	ib := newIntegrationBackend(t, cs, t.TempDir())
 	ctx := context.Background()
