@@ -223,7 +223,10 @@ func checkStep(t *testing.T, b cluster.Backend, id string) {
 // and kwok marks nodes Ready and pods Running, so every wait of the
 // backend (agents and operator after install, the clustermesh-apiserver
 // rollout, the demo rollouts, a scale to zero) passes on status written
-// by the real controllers, not by the test.
+// by the real controllers, not by the test. That is the point: status a
+// test wrote would only restate what the wait code already assumes
+// (observedGeneration, updated and available replicas, DaemonSet counts),
+// while the controllers' own status shows whether those assumptions hold.
 func TestIntegrationBackend(t *testing.T) {
 	t.Parallel()
 	cs := startClusters(t)
@@ -626,4 +629,69 @@ func demoVersions(t *testing.T, cs *clusters) []string {
 		}
 	}
 	return out
+}
+
+// cancelWhenPending cancels the returned context as soon as the cluster's
+// Helm storage records a release as pending: where a learner's second
+// ctrl+c interrupts an install or upgrade. It stops when the test ends.
+func cancelWhenPending(t *testing.T, kc kubernetes.Interface) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			list, err := kc.CoreV1().Secrets(namespace).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm,name=" + releaseName})
+			if err == nil {
+				for _, s := range list.Items {
+					if strings.HasPrefix(s.Labels["status"], "pending-") {
+						cancel()
+					}
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return ctx
+}
+
+// TestIntegrationInterrupted interrupts the install and the enabling of
+// Cluster Mesh in us while Helm applies them (the context is cancelled
+// once Helm has recorded the release pending, as a second ctrl+c does),
+// then runs them again, as a learner retries the step: the retry must
+// converge on the installed, enabled cluster, whatever state the
+// interrupted Helm operation left (Helm may finish an install it was told
+// to abandon, or mark the upgrade failed).
+func TestIntegrationInterrupted(t *testing.T) {
+	t.Parallel()
+	cs := startClusters(t)
+	runCertgen(t, cs)
+	ib := newIntegrationBackend(t, cs, t.TempDir())
+	us := cluster.US
+	ctx := context.Background()
+	ib.must(t, ib.CreateCluster(ctx, us, ib.log))
+	for _, op := range []struct {
+		name string
+		run  func(ctx context.Context) error
+	}{
+		{"install", func(ctx context.Context) error { return ib.InstallCilium(ctx, us, ib.log) }},
+		{"enable", func(ctx context.Context) error { return ib.EnableClusterMesh(ctx, us, ib.log) }},
+	} {
+		if err := op.run(cancelWhenPending(t, cs.kube(us))); err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted %s: %v, want context canceled", op.name, err)
+		}
+		if err := op.run(ctx); err != nil {
+			t.Fatalf("%s again after the interruption: %v (hint: %s)", op.name, err, cluster.HintOf(err))
+		}
+	}
+	ib.must(t, ib.WaitCilium(ctx, us, ib.log))
+	rel := releaseIn(t, cs.kube(us))
+	if name, _ := lookup(rel.Config, "cluster.name"); name != string(us) || !meshEnabledIn(rel.Config, us) {
+		t.Errorf("release after the retries: values %v", rel.Config)
+	}
+	st, err := ib.Status(ctx, us)
+	ib.must(t, err)
+	if !st.Cilium.Ready() || !st.Mesh.Ready() || st.Mesh.NodePort != us.MeshNodePort() {
+		t.Errorf("status after the retries: %+v", st)
+	}
 }
