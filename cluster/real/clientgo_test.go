@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -519,5 +520,24 @@ func TestAgentStatusCommands(t *testing.T) {
 	tb.exec.fn = func(string, []string, io.Writer) error { return errors.New("container cilium-agent is not running") }
 	if _, err := tb.agentStatusOf(context.Background(), cluster.US, "cilium-abcde"); err == nil || !strings.Contains(err.Error(), "not running") {
 		t.Errorf("exec failure: %v", err)
+	}
+}
+
+// TestExecErrorsDropTheCommand checks that an exec error the API server
+// reports (as it does when it cannot reach the kubelet) no longer quotes
+// the probe's whole script, and still unwraps to the API error.
+func TestExecErrorsDropTheCommand(t *testing.T) {
+	url := "https://127.0.1.3:10250/exec/default/busybox-1/busybox?command=%2Fbin%2Fsh&command=-c&command=" + strings.Repeat("x", 500) + "&error=1&output=1"
+	apiErr := apierrors.NewInternalError(fmt.Errorf("error sending request: Post %q: dial tcp 127.0.1.3:10250: connect: connection refused", url))
+	err := withoutCommand(apiErr)
+	want := `Internal error occurred: error sending request: Post "https://127.0.1.3:10250/exec/default/busybox-1/busybox": dial tcp 127.0.1.3:10250: connect: connection refused`
+	if err.Error() != want {
+		t.Errorf("got %q\nwant %q", err, want)
+	}
+	if !apierrors.IsInternalError(err) || !errors.Is(err, apiErr) {
+		t.Errorf("%v no longer unwraps to the API error", err)
+	}
+	if other := errors.New("command terminated with exit code 1"); withoutCommand(other) != other {
+		t.Error("an error without an exec URL was changed")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -58,6 +59,7 @@ func (e *remoteExecutor) Exec(ctx context.Context, c cluster.Name, ns, pod, cont
 	var stderr bytes.Buffer
 	err = exec.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: stdout, Stderr: &limited{w: &stderr, n: maxStderr}})
 	if err != nil {
+		err = withoutCommand(err)
 		if msg := strings.TrimSpace(stderr.String()); msg != "" {
 			return fmt.Errorf("%w: %s", err, msg)
 		}
@@ -81,3 +83,33 @@ func (l *limited) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// execQuery matches the query of an exec request's URL, which the API
+// server quotes in its errors ("error sending request: Post
+// \"https://<node>:10250/exec/...?command=...\": dial tcp ...") and
+// which holds the whole command: for the probe, a script that buries the
+// reason the exec failed.
+var execQuery = regexp.MustCompile(`(/exec/[^\s"?]*)\?[^\s"]*`)
+
+// withoutCommand drops the command from the exec URLs quoted in err's
+// message; errors.Is and errors.As still see the original error.
+func withoutCommand(err error) error {
+	msg := err.Error()
+	short := execQuery.ReplaceAllString(msg, "$1")
+	if short == msg {
+		return err
+	}
+	return &execError{msg: short, err: err}
+}
+
+// execError is an exec failure with a shorter message than its cause's.
+type execError struct {
+	msg string
+	err error
+}
+
+// Error returns the shortened message.
+func (e *execError) Error() string { return e.msg }
+
+// Unwrap returns the original error.
+func (e *execError) Unwrap() error { return e.err }

@@ -331,10 +331,15 @@ func TestIntegrationCLI(t *testing.T) {
 		t.Fatalf("deploy: %v, want exit status 1 at the probe\n%s", err, out)
 	}
 	for _, want := range []string{`deployment "hello-world" successfully rolled out in us`, `deployment "busybox-deployment" successfully rolled out in eu`,
-		"✗ Failed", "exec in pod busybox-deployment-", "What to do: retry the step"} {
+		"✗ Failed", "exec in pod busybox-deployment-", ":10250/exec/default/busybox-deployment-", "What to do: retry the step"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	// The API server's error quotes the exec URL; the probe's script in
+	// its query would bury the reason.
+	if strings.Contains(out, "command=") {
+		t.Errorf("the exec error quotes the whole command:\n%s", out)
 	}
 	if t.Failed() || testing.Verbose() {
 		t.Log(out)
