@@ -114,7 +114,7 @@ type clusters struct {
 // --eu-context give the backend.
 func (cs *clusters) external() map[cluster.Name]Kubeconfig {
 	out := map[cluster.Name]Kubeconfig{}
-	for _, c := range cluster.Names() {
+	for c := range cs.cp {
 		out[c] = Kubeconfig{Path: cs.kubeconfig, Context: kubeContext(c)}
 	}
 	return out
@@ -125,11 +125,12 @@ func (cs *clusters) kube(c cluster.Name) kubernetes.Interface { return cs.cp[c].
 
 var ctrlLogOnce sync.Once
 
-// startClusters starts "us" and "eu" in parallel and stops them when the
-// test ends. Each gets etcd and kube-apiserver (envtest),
-// kube-controller-manager and kube-scheduler (processes) and a kwok
-// controller (in this process), and the seed's three nodes.
-func startClusters(t *testing.T) *clusters {
+// startClusters starts "us" and "eu" (or only the clusters named) in
+// parallel and stops them when the test ends. Each gets etcd and
+// kube-apiserver (envtest), kube-controller-manager and kube-scheduler
+// (processes) and a kwok controller (in this process), and the seed's
+// three nodes.
+func startClusters(t *testing.T, only ...cluster.Name) *clusters {
 	t.Helper()
 	assets := assetsDir(t)
 	// controller-runtime warns on stderr when its logger is never set.
@@ -143,8 +144,11 @@ func startClusters(t *testing.T) *clusters {
 	cs := &clusters{cp: map[cluster.Name]*controlPlane{}, kubeconfig: filepath.Join(dir, "kubeconfig.yaml")}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, c := range cluster.Names() {
+	if len(only) == 0 {
+		only = cluster.Names()
+	}
+	errs := make([]error, len(only))
+	for i, c := range only {
 		wg.Go(func() {
 			cp, err := startControlPlane(t, c, assets, dir)
 			if err != nil {
@@ -251,8 +255,8 @@ func writeKubeconfig(path string, cfgs map[string]*rest.Config, current, prefix 
 // them, which the lab must inline into its own kubeconfig of EU.
 func writeLearnerKubeconfig(cs *clusters) error {
 	cfgs := map[string]*rest.Config{}
-	for _, c := range cluster.Names() {
-		cfgs[kubeContext(c)] = cs.cp[c].cfg
+	for c, cp := range cs.cp {
+		cfgs[kubeContext(c)] = cp.cfg
 	}
 	if err := writeKubeconfig(cs.kubeconfig, cfgs, kubeContext(cluster.EU), "envtest-"); err != nil {
 		return err
@@ -261,7 +265,10 @@ func writeLearnerKubeconfig(cs *clusters) error {
 	if err != nil {
 		return err
 	}
-	ctx := kc.Contexts[kubeContext(cluster.EU)]
+	ctx, ok := kc.Contexts[kubeContext(cluster.EU)]
+	if !ok {
+		return nil
+	}
 	cl, user := kc.Clusters[ctx.Cluster], kc.AuthInfos[ctx.AuthInfo]
 	dir := filepath.Join(filepath.Dir(cs.kubeconfig), "credentials")
 	if err := os.MkdirAll(dir, 0o700); err != nil {

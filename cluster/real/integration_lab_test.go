@@ -69,7 +69,7 @@ func labSession(t *testing.T, cs *clusters, path string, out *bytes.Buffer) (*st
 	if err != nil {
 		t.Fatal(err)
 	}
-	ib := newIntegrationBackend(t, cs, dir.Path())
+	ib := newIntegrationBackend(t, cs, dir.Path(), DefaultCiliumVersion)
 	sess, err := steps.OpenSession(dir, ib.Backend, 10)
 	if err != nil {
 		t.Fatal(err)

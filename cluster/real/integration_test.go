@@ -41,10 +41,11 @@ type integrationBackend struct {
 }
 
 // newIntegrationBackend builds the backend with External set to the
-// suite's kubeconfig and contexts, the published chart, and exec answered
+// suite's kubeconfig and contexts, the published chart of the given
+// version (through the --cilium-chart option), and exec answered
 // by recorded outputs. Waits poll quickly and give up after two minutes
 // instead of the learner's ten, so a broken wait fails the suite soon.
-func newIntegrationBackend(t *testing.T, cs *clusters, dir string) *integrationBackend {
+func newIntegrationBackend(t *testing.T, cs *clusters, dir, chartVersion string) *integrationBackend {
 	t.Helper()
 	diagPath := filepath.Join(dir, "backend.log")
 	diag, err := os.Create(diagPath)
@@ -54,7 +55,7 @@ func newIntegrationBackend(t *testing.T, cs *clusters, dir string) *integrationB
 	t.Cleanup(func() { diag.Close() })
 	b, err := New(Options{
 		Dir:            dir,
-		ChartPath:      chartPath(t, DefaultCiliumVersion),
+		ChartPath:      chartPath(t, chartVersion),
 		External:       cs.external(),
 		DiagLog:        diag,
 		Exec:           &recordedMesh{kube: cs.kube},
@@ -169,8 +170,8 @@ func runCertgen(t *testing.T, cs *clusters) {
 	go func() {
 		defer close(done)
 		issued := map[cluster.Name]bool{}
-		for len(issued) < 2 {
-			for _, c := range cluster.Names() {
+		for len(issued) < len(cs.cp) {
+			for c := range cs.cp {
 				if issued[c] {
 					continue
 				}
@@ -230,7 +231,7 @@ func checkStep(t *testing.T, b cluster.Backend, id string) {
 func TestIntegrationBackend(t *testing.T) {
 	t.Parallel()
 	cs := startClusters(t)
-	ib := newIntegrationBackend(t, cs, t.TempDir())
+	ib := newIntegrationBackend(t, cs, t.TempDir(), DefaultCiliumVersion)
 	ctx := context.Background()
 	us, eu := cluster.US, cluster.EU
 
@@ -661,12 +662,14 @@ func cancelWhenPending(t *testing.T, kc kubernetes.Interface) context.Context {
 // then runs them again, as a learner retries the step: the retry must
 // converge on the installed, enabled cluster, whatever state the
 // interrupted Helm operation left (Helm may finish an install it was told
-// to abandon, or mark the upgrade failed).
+// to abandon, or mark the upgrade failed). It installs the other
+// published chart, 1.18.11, as --cilium-chart with an older Cilium does.
 func TestIntegrationInterrupted(t *testing.T) {
 	t.Parallel()
-	cs := startClusters(t)
+	const version = "1.18.11"
+	cs := startClusters(t, cluster.US)
 	runCertgen(t, cs)
-	ib := newIntegrationBackend(t, cs, t.TempDir())
+	ib := newIntegrationBackend(t, cs, t.TempDir(), version)
 	us := cluster.US
 	ctx := context.Background()
 	ib.must(t, ib.CreateCluster(ctx, us, ib.log))
@@ -686,12 +689,12 @@ func TestIntegrationInterrupted(t *testing.T) {
 	}
 	ib.must(t, ib.WaitCilium(ctx, us, ib.log))
 	rel := releaseIn(t, cs.kube(us))
-	if name, _ := lookup(rel.Config, "cluster.name"); name != string(us) || !meshEnabledIn(rel.Config, us) {
-		t.Errorf("release after the retries: values %v", rel.Config)
+	if name, _ := lookup(rel.Config, "cluster.name"); name != string(us) || !meshEnabledIn(rel.Config, us) || rel.Chart.Metadata.Version != version {
+		t.Errorf("release after the retries: chart %s values %v", rel.Chart.Metadata.Version, rel.Config)
 	}
 	st, err := ib.Status(ctx, us)
 	ib.must(t, err)
-	if !st.Cilium.Ready() || !st.Mesh.Ready() || st.Mesh.NodePort != us.MeshNodePort() {
+	if !st.Cilium.Ready() || !st.Mesh.Ready() || st.Mesh.NodePort != us.MeshNodePort() || st.Cilium.Version != version {
 		t.Errorf("status after the retries: %+v", st)
 	}
 }
