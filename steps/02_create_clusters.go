@@ -36,7 +36,16 @@ func (s createStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	sum := fmt.Sprintf("Clusters us and eu are up with 3 nodes each (contexts kind-us and kind-eu); the nodes are NotReady until Cilium is installed. Took %s", round(wall))
+	st, err := env.statuses(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	nodes := "the nodes are NotReady until Cilium is installed"
+	if st[0].Nodes.All() && st[1].Nodes.All() {
+		nodes = "their nodes are Ready"
+	}
+	sum := fmt.Sprintf("Clusters us and eu are up with %d and %d nodes (contexts kind-us and kind-eu); %s. Took %s",
+		st[0].Nodes.Total, st[1].Nodes.Total, nodes, round(wall))
 	if saved := took[0] + took[1] - wall; !env.Sequential && saved > time.Second {
 		sum += fmt.Sprintf("; creating them one after the other would have taken %s (%s saved)", round(took[0]+took[1]), round(saved))
 	}

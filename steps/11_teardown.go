@@ -33,7 +33,7 @@ func (s teardownStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	return Outcome{Summary: "Both clusters are deleted. Thanks for following the lab!"}, nil
+	return Outcome{Summary: "The lab's kind clusters are deleted (clusters you brought with --us-kubeconfig or --eu-kubeconfig keep running; the lab only forgets them). Thanks for following the lab!"}, nil
 }
 
 // Check passes only for a teardown this lab started: clusters that were

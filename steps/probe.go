@@ -77,7 +77,7 @@ func ProbeBoth(ctx context.Context, env *Env, step, phase string) ([]ProbeRecord
 			env.Reporter.ProbeProgress(ProbeUpdate{Step: step, Phase: phase, Result: p})
 		})
 		if err != nil {
-			return fmt.Errorf("probe from %s: %w", c, err)
+			return err // the backend's error already names the cluster
 		}
 		recs[c.Index()] = ProbeRecord{Step: step, Phase: phase, Result: res, Time: env.now()}
 		env.Reporter.ProbeProgress(ProbeUpdate{Step: step, Phase: phase, Result: res, Final: true})

@@ -268,7 +268,7 @@ func TestWholeLabThroughKeys(t *testing.T) {
 	h.runTo("teardown")
 	h.settle()
 	out := h.screen()
-	requireContains(t, out, "local only", "global", "affinity", "failover", "back home", "playground", "Both clusters are deleted")
+	requireContains(t, out, "local only", "global", "affinity", "failover", "back home", "playground", "kind clusters are deleted")
 	var hist []steps.ProbeRecord
 	h.inspect(func(m *Model) { hist = m.history })
 	phases := map[string][2]int{} // phase -> EU answers from US, from EU
