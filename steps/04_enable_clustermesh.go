@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 )
@@ -31,13 +30,7 @@ func enableClusterMesh() Step {
 }
 
 func (s enableStep) Run(ctx context.Context, env *Env) (Outcome, error) {
-	err := env.both(ctx, func(ctx context.Context, c cluster.Name) error {
-		if err := env.Backend.EnableClusterMesh(ctx, c, env.logger(c)); err != nil {
-			return fmt.Errorf("enable cluster mesh in %s: %w", c, err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := env.forBoth(ctx, "enable cluster mesh in %s", env.Backend.EnableClusterMesh); err != nil {
 		return Outcome{}, err
 	}
 	return Outcome{Summary: "clustermesh-apiserver is ready in both clusters, on NodePort 32379 in us and 32380 in eu; `cilium status` now shows ClusterMesh: OK. The clusters do not know each other yet."}, nil

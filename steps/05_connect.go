@@ -35,13 +35,7 @@ func (s connectStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 	if err := env.Backend.Connect(ctx, cluster.US, cluster.EU, env.logger("")); err != nil {
 		return Outcome{}, fmt.Errorf("connect us and eu: %w", err)
 	}
-	err := env.both(ctx, func(ctx context.Context, c cluster.Name) error {
-		if err := env.Backend.WaitConnected(ctx, c, env.logger(c)); err != nil {
-			return fmt.Errorf("wait for %s to connect to %s: %w", c, c.Peer(), err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := env.forBoth(ctx, "wait for the agents of %s to connect", env.Backend.WaitConnected); err != nil {
 		return Outcome{}, err
 	}
 	st, err := env.statuses(ctx)

@@ -28,13 +28,7 @@ func deployDemo() Step {
 }
 
 func (s deployStep) Run(ctx context.Context, env *Env) (Outcome, error) {
-	err := env.both(ctx, func(ctx context.Context, c cluster.Name) error {
-		if err := env.Backend.DeployDemo(ctx, c, env.logger(c)); err != nil {
-			return fmt.Errorf("deploy the demo in %s: %w", c, err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := env.forBoth(ctx, "deploy the demo in %s", env.Backend.DeployDemo); err != nil {
 		return Outcome{}, err
 	}
 	out, err := probeAndJudge(ctx, env, s.id, PhaseLocal, map[cluster.Name]expectation{cluster.US: only(cluster.US), cluster.EU: only(cluster.EU)})

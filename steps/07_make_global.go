@@ -25,11 +25,8 @@ func makeGlobal() Step {
 }
 
 func (s globalStep) Run(ctx context.Context, env *Env) (Outcome, error) {
-	err := env.both(ctx, func(ctx context.Context, c cluster.Name) error {
-		if err := env.Backend.ConfigureService(ctx, c, cluster.ServiceChange{Global: cluster.Bool(true)}, env.logger(c)); err != nil {
-			return fmt.Errorf("make hello-world global in %s: %w", c, err)
-		}
-		return nil
+	err := env.forBoth(ctx, "make hello-world global in %s", func(ctx context.Context, c cluster.Name, log cluster.Logger) error {
+		return env.Backend.ConfigureService(ctx, c, cluster.ServiceChange{Global: cluster.Bool(true)}, log)
 	})
 	if err != nil {
 		return Outcome{}, err

@@ -2,9 +2,6 @@ package steps
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 )
 
 const teardownID = "teardown"
@@ -24,13 +21,7 @@ func teardown() Step {
 }
 
 func (s teardownStep) Run(ctx context.Context, env *Env) (Outcome, error) {
-	err := env.both(ctx, func(ctx context.Context, c cluster.Name) error {
-		if err := env.Backend.DeleteCluster(ctx, c, env.logger(c)); err != nil {
-			return fmt.Errorf("delete cluster %s: %w", c, err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := env.forBoth(ctx, "delete cluster %s", env.Backend.DeleteCluster); err != nil {
 		return Outcome{}, err
 	}
 	return Outcome{Summary: "The lab's kind clusters are deleted (clusters you brought with --us-kubeconfig or --eu-kubeconfig keep running; the lab only forgets them). Thanks for following the lab!"}, nil

@@ -140,6 +140,18 @@ func (e *Env) both(ctx context.Context, fn func(ctx context.Context, c cluster.N
 	return err
 }
 
+// forBoth runs op on both clusters, as both does, with each cluster's
+// logger, and wraps an error with what failed where: format holds one %s
+// for the cluster ("enable cluster mesh in %s").
+func (e *Env) forBoth(ctx context.Context, format string, op func(ctx context.Context, c cluster.Name, log cluster.Logger) error) error {
+	return e.both(ctx, func(ctx context.Context, c cluster.Name) error {
+		if err := op(ctx, c, e.logger(c)); err != nil {
+			return fmt.Errorf(format+": %w", c, err)
+		}
+		return nil
+	})
+}
+
 // bothTimed is both, also returning how long each cluster took and the
 // wall time, so a step can tell the learner what running both at once saved.
 func (e *Env) bothTimed(ctx context.Context, fn func(ctx context.Context, c cluster.Name) error) (took [2]time.Duration, wall time.Duration, err error) {
