@@ -3,6 +3,7 @@ package real
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -222,20 +223,10 @@ func copyCA(src, over *corev1.Secret) *corev1.Secret {
 	if over != nil {
 		out.ResourceVersion = over.ResourceVersion
 	}
-	for k, v := range src.Labels {
-		out.Labels[k] = v
-	}
-	for k, v := range src.Annotations {
-		out.Annotations[k] = v
-	}
-	for k, v := range helmOwnership.labels {
-		out.Labels[k] = v
-	}
-	for k, v := range helmOwnership.annotations {
-		out.Annotations[k] = v
-	}
-	for k, v := range src.Data {
-		out.Data[k] = v
-	}
+	maps.Copy(out.Labels, src.Labels)
+	maps.Copy(out.Annotations, src.Annotations)
+	maps.Copy(out.Labels, helmOwnership.labels)
+	maps.Copy(out.Annotations, helmOwnership.annotations)
+	maps.Copy(out.Data, src.Data)
 	return out
 }

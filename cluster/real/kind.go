@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -181,6 +182,23 @@ func (b *Backend) engine(ctx context.Context) (string, error) {
 	return engineName, nil
 }
 
+// kindCluster is what creating and deleting c both need to know first: the
+// provider, whether kind has a cluster of that name, and whether this lab
+// recorded creating it.
+func (b *Backend) kindCluster(ctx context.Context, c cluster.Name, log cluster.Logger) (p KindProvider, exists bool, entry recordEntry, ours bool, err error) {
+	if p, err = b.kindProvider(ctx, log); err != nil {
+		return nil, false, entry, false, err
+	}
+	names, err := p.List()
+	if err != nil {
+		return nil, false, entry, false, cluster.WithHint(fmt.Errorf("list kind clusters: %w", err), "check that the container engine runs: clustermesh-lab doctor")
+	}
+	if entry, ours, err = b.recorded(c); err != nil {
+		return nil, false, entry, false, err
+	}
+	return p, slices.Contains(names, string(c)), entry, ours, nil
+}
+
 // CreateCluster creates c with kind from the seed's configuration, reuses
 // it when this lab created it, or, for a cluster the learner brings, checks
 // that it answers and can be used.
@@ -188,19 +206,11 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 	if k, ok := b.external(c); ok {
 		return b.useExternal(ctx, c, k, log)
 	}
-	p, err := b.kindProvider(ctx, log)
+	p, exists, entry, ours, err := b.kindCluster(ctx, c, log)
 	if err != nil {
 		return err
 	}
-	names, err := p.List()
-	if err != nil {
-		return cluster.WithHint(fmt.Errorf("list kind clusters: %w", err), "check that the container engine runs: clustermesh-lab doctor")
-	}
-	entry, ours, err := b.recorded(c)
-	if err != nil {
-		return err
-	}
-	if slices.Contains(names, string(c)) {
+	if exists {
 		switch {
 		case !ours:
 			return cluster.WithHint(fmt.Errorf("a kind cluster named %q already exists and this lab did not create it", c),
@@ -284,19 +294,11 @@ func (b *Backend) DeleteCluster(ctx context.Context, c cluster.Name, log cluster
 		log.Logf("Not deleting %s: it is your cluster (%s), not one this lab created; remove what the lab installed with `helm uninstall cilium -n kube-system` and `kubectl delete -f deployment-%s.yaml`", c, k, c)
 		return b.dropCluster(c)
 	}
-	p, err := b.kindProvider(ctx, log)
+	p, exists, _, ours, err := b.kindCluster(ctx, c, log)
 	if err != nil {
 		return err
 	}
-	names, err := p.List()
-	if err != nil {
-		return cluster.WithHint(fmt.Errorf("list kind clusters: %w", err), "check that the container engine runs: clustermesh-lab doctor")
-	}
-	_, ours, err := b.recorded(c)
-	if err != nil {
-		return err
-	}
-	if !slices.Contains(names, string(c)) {
+	if !exists {
 		log.Logf("Cluster %q does not exist: nothing to delete", c)
 		return b.dropCluster(c)
 	}
@@ -411,15 +413,9 @@ func (b *Backend) writeMergedLocked() error {
 		if err != nil {
 			return fmt.Errorf("read %s: %w", b.kubeconfigPath(c), err)
 		}
-		for k, v := range cfg.Clusters {
-			merged.Clusters[k] = v
-		}
-		for k, v := range cfg.AuthInfos {
-			merged.AuthInfos[k] = v
-		}
-		for k, v := range cfg.Contexts {
-			merged.Contexts[k] = v
-		}
+		maps.Copy(merged.Clusters, cfg.Clusters)
+		maps.Copy(merged.AuthInfos, cfg.AuthInfos)
+		maps.Copy(merged.Contexts, cfg.Contexts)
 		if merged.CurrentContext == "" {
 			merged.CurrentContext = cfg.CurrentContext
 		}
