@@ -93,7 +93,7 @@ func (h *harness) inspect(fn func(*Model)) {
 	h.tm.Send(p)
 	select {
 	case <-p.done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		h.t.Fatal("the program did not answer")
 	}
 }
@@ -101,7 +101,7 @@ func (h *harness) inspect(fn func(*Model)) {
 // waitFor polls the model until cond holds.
 func (h *harness) waitFor(what string, cond func(*Model) bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute) // a hang guard: -race on a busy machine is slow
 	for time.Now().Before(deadline) {
 		ok := false
 		h.inspect(func(m *Model) { ok = cond(m) })
@@ -371,7 +371,7 @@ func TestQuitWhileRunning(t *testing.T) {
 	h.key("y")
 	h.waitFor("quit pending", func(m *Model) bool { return m.quitAfter && !m.confirmQuit })
 	close(gate.open)
-	fm := h.tm.FinalModel(t, teatest.WithFinalTimeout(20*time.Second)).(*Model)
+	fm := h.tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Minute)).(*Model)
 	if fm.nav.marks[1] != markDone {
 		t.Errorf("create-clusters mark %v after quitting, want done", fm.nav.marks[1])
 	}

@@ -540,7 +540,7 @@ func newTestBackend(t testing.TB, chart string, us, eu *fakeCluster, tweak ...fu
 		Poll:           2 * time.Millisecond,
 		StatusCacheTTL: time.Hour,
 		DiagLog:        &lockedBuffer{b: &diag},
-		Timeouts:       Timeouts{Cilium: 5 * time.Second, Mesh: 5 * time.Second, Connect: 5 * time.Second, Rollout: 5 * time.Second, APICall: 5 * time.Second},
+		Timeouts:       Timeouts{Cilium: time.Minute, Mesh: time.Minute, Connect: time.Minute, Rollout: time.Minute, APICall: time.Minute},
 		Preflight:      func(context.Context) []cluster.Check { return nil },
 	}
 	for _, f := range tweak {
