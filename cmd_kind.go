@@ -111,3 +111,30 @@ func (l *lazyFile) Close() error {
 	l.f, l.err = nil, os.ErrClosed
 	return err
 }
+
+// flagHints are the real backend's errors that a flag fixes: the backend
+// says what to do in its own terms, the command line adds its flag.
+var flagHints = []struct {
+	err  error
+	hint string
+}{
+	{real.ErrChartUnavailable, "give a downloaded chart with --cilium-chart FILE, or another version with --cilium-version"},
+	{real.ErrForeignCluster, "to use that cluster as it is, run with --us-kubeconfig/--us-context or --eu-kubeconfig/--eu-context"},
+	{real.ErrExternalCluster, "check --us-kubeconfig/--us-context or --eu-kubeconfig/--eu-context"},
+	{real.ErrCorruptRecord, "run again with --fresh to start a new lab"},
+}
+
+// withFlagHint adds the flag that fixes err to its hint, when one does.
+func withFlagHint(err error) error {
+	for _, f := range flagHints {
+		if !errors.Is(err, f.err) {
+			continue
+		}
+		hint := f.hint
+		if h := cluster.HintOf(err); h != "" {
+			hint = h + "; " + hint
+		}
+		return cluster.WithHint(err, hint)
+	}
+	return err
+}

@@ -85,7 +85,7 @@ func runSimulate(cmd *cobra.Command, o *simulateOptions, stdout io.Writer) error
 	if err := b.Bring(ctx, us, eu); err != nil {
 		return err
 	}
-	res, err := b.Probe(ctx, from, o.requests, nil)
+	res, err := b.Probe(ctx, cluster.ProbeSpec{From: from, Requests: o.requests}, nil)
 	if err != nil {
 		return err
 	}

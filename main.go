@@ -44,6 +44,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	err = withFlagHint(err)
 	fmt.Fprintf(stderr, "clustermesh-lab: %v\n", err)
 	if h := cluster.HintOf(err); h != "" {
 		fmt.Fprintf(stderr, "  What to do: %s\n", h)

@@ -6,6 +6,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // DefaultCiliumVersion is the Cilium chart the lab installs, pinned here
@@ -132,11 +133,20 @@ type Backend interface {
 	ConfigureService(ctx context.Context, c Name, change ServiceChange, log Logger) error
 	// Scale sets the hello-world replicas and waits for the rollout.
 	Scale(ctx context.Context, c Name, replicas int, log Logger) error
-	// Probe sends n requests to hello-world:80 from the busybox pod of
-	// cluster from and counts which cluster answered.
-	Probe(ctx context.Context, from Name, n int, progress ProbeProgress) (ProbeResult, error)
+	// Probe sends p.Requests requests to hello-world:80 from the busybox
+	// pod of cluster p.From and counts which cluster answered.
+	Probe(ctx context.Context, p ProbeSpec, progress ProbeProgress) (ProbeResult, error)
 	// Status reads the cluster's state for the status panes and the steps' checks.
 	Status(ctx context.Context, c Name) (Status, error)
 	// Close releases the backend's resources.
 	Close() error
+}
+
+// Timeline is implemented by a backend whose time is not the wall clock's:
+// the simulated mesh runs it scaled by its speed, and not at all at
+// instant speed. The steps wait on it between settle probes, so that a
+// settle window means the same on every backend.
+type Timeline interface {
+	// Sleep waits d on the backend's timeline, or until ctx is done.
+	Sleep(ctx context.Context, d time.Duration) error
 }

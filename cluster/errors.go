@@ -30,3 +30,27 @@ func HintOf(err error) string {
 	}
 	return ""
 }
+
+// What an operation may find missing. Backends wrap these (with %w) in
+// their own words, and say nothing of the steps or flags that would supply
+// them: the steps know which of them provides what, and turn the sentinel
+// into "run step N first".
+var (
+	// ErrNoCluster: the cluster does not exist (yet, or any more).
+	ErrNoCluster = errors.New("the cluster does not exist")
+	// ErrNoCilium: the cluster exists but Cilium is not installed in it.
+	ErrNoCilium = errors.New("cilium is not installed")
+	// ErrMeshNotEnabled: Cilium runs but Cluster Mesh (the
+	// clustermesh-apiserver and its certificates) is not enabled.
+	ErrMeshNotEnabled = errors.New("cluster mesh is not enabled")
+	// ErrNotConnected: the cluster is not configured to connect to its peer.
+	ErrNotConnected = errors.New("the clusters are not connected")
+	// ErrNoDemo: the demo application (hello-world, busybox, the Service)
+	// is not deployed.
+	ErrNoDemo = errors.New("the demo application is not deployed")
+)
+
+// Prerequisites lists the sentinels in the order the lab supplies them.
+func Prerequisites() []error {
+	return []error{ErrNoCluster, ErrNoCilium, ErrMeshNotEnabled, ErrNotConnected, ErrNoDemo}
+}

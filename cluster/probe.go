@@ -31,6 +31,20 @@ func (a *Answers) Add(n Name, k int) {
 // Total is the number of answered requests.
 func (a Answers) Total() int { return a.US + a.EU }
 
+// ProbeSpec says what a probe does: Requests requests to hello-world:80
+// from the busybox pod of cluster From.
+type ProbeSpec struct {
+	From     Name
+	Requests int
+	// ID names the probe, such as "global/6" (its step and the round it
+	// records). A backend whose answers are random, the simulated mesh,
+	// draws them from a stream named by the ID, so a probe retried after
+	// an interruption answers as its first try would have and the settle
+	// probes taken before a judged one take nothing from it. "" draws the
+	// backend's next stream.
+	ID string
+}
+
 // ProbeResult is the outcome of a probe, or its running counts while it is
 // in flight. Its JSON form is the one `clustermesh-lab simulate -o json` prints.
 type ProbeResult struct {

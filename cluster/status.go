@@ -74,8 +74,15 @@ type Mesh struct {
 	APIServer   Workload `json:"apiserver"`
 	// CertsReady is true once the certificate Job has created the
 	// clustermesh-apiserver TLS Secrets.
-	CertsReady bool   `json:"certsReady"`
-	Peers      []Peer `json:"peers,omitempty"`
+	CertsReady bool `json:"certsReady"`
+	// Peers are the agents' view: in 1.19 every agent connects to its
+	// local clustermesh-apiserver and finds each remote cluster there, as
+	// KVStoreMesh cached it (`cilium status` in each agent).
+	Peers []Peer `json:"peers,omitempty"`
+	// Links are the other layer: the kvstoremesh container of the local
+	// clustermesh-apiserver connected to each remote cluster's
+	// clustermesh-apiserver (`kvstoremesh-dbg status` in that container).
+	Links []PeerLink `json:"links,omitempty"`
 }
 
 // Ready reports an enabled mesh whose apiserver and certificates are up.
@@ -93,14 +100,29 @@ func (m Mesh) Peer(n Name) (Peer, bool) {
 	return Peer{}, false
 }
 
-// Peer is the connection of this cluster's agents to a remote cluster.
+// Link returns KVStoreMesh's connection to the named remote cluster, if
+// it was read.
+func (m Mesh) Link(n Name) (PeerLink, bool) {
+	for _, l := range m.Links {
+		if l.Name == n {
+			return l, true
+		}
+	}
+	return PeerLink{}, false
+}
+
+// Peer is a remote cluster as this cluster's agents see it.
 type Peer struct {
 	Name Name `json:"name"`
 	// Configured and Connected count this cluster's agents that have the
-	// remote cluster configured and that are connected to it.
+	// remote cluster configured and that are connected to it (ready).
 	Configured int `json:"configured"`
 	Connected  int `json:"connected"`
 	Agents     int `json:"agents"`
+	// ViaKVStoreMesh counts the agents that get the remote cluster from
+	// their local clustermesh-apiserver, where KVStoreMesh caches it,
+	// rather than from the remote cluster directly.
+	ViaKVStoreMesh int `json:"viaKVStoreMesh,omitempty"`
 	// Problem says why agents are not connected, when they are not.
 	Problem string `json:"problem,omitempty"`
 }
@@ -113,6 +135,60 @@ func (p Peer) OK() bool {
 // String renders the connection as `cilium clustermesh status` does.
 func (p Peer) String() string {
 	return fmt.Sprintf("%s: %d/%d configured, %d/%d connected", p.Name, p.Configured, p.Agents, p.Connected, p.Agents)
+}
+
+// AgentsLine summarises the agents' view for the status panes:
+// "agents 3/3 connected · eu via kvstoremesh".
+func (p Peer) AgentsLine() string {
+	s := fmt.Sprintf("agents %d/%d connected", p.Connected, p.Agents)
+	if p.ViaKVStoreMesh > 0 {
+		s += fmt.Sprintf(" · %s via kvstoremesh", p.Name)
+	}
+	return s
+}
+
+// PeerLink is KVStoreMesh's connection from this cluster's
+// clustermesh-apiserver to a remote cluster's, as `kvstoremesh-dbg status`
+// reports it. While it is down the agents keep what it cached last.
+type PeerLink struct {
+	Name Name `json:"name"`
+	// Connected: KVStoreMesh holds a connection to the remote etcd.
+	Connected bool `json:"connected"`
+	// Ready: connected, configuration retrieved and every resource synced.
+	Ready bool `json:"ready"`
+	// Synced: nodes, services, endpoints and identities are all synced
+	// into the local etcd.
+	Synced bool `json:"synced"`
+	// Status is KVStoreMesh's own status text, or why it could not be read.
+	Status string `json:"status,omitempty"`
+	// Unknown is set when KVStoreMesh could not be asked (Status says
+	// why): the link may well be up.
+	Unknown bool `json:"unknown,omitempty"`
+}
+
+// OK reports a link that is connected, ready and synced.
+func (l PeerLink) OK() bool { return l.Connected && l.Ready && l.Synced }
+
+// String names the link from cluster from to the remote cluster, with its
+// state: "peer link us→eu: up, synced" or "peer link us→eu: down: <reason>".
+func (l PeerLink) String(from Name) string {
+	head := fmt.Sprintf("peer link %s→%s: ", from, l.Name)
+	switch {
+	case l.Unknown:
+		return head + "unknown" + suffix(l.Status)
+	case l.OK():
+		return head + "up, synced"
+	case l.Connected:
+		return head + "connected, not synced yet" + suffix(l.Status)
+	}
+	return head + "down" + suffix(l.Status)
+}
+
+func suffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + s
 }
 
 // DemoStatus is the demo application's state in one cluster.

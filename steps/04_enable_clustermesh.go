@@ -12,8 +12,11 @@ func enableClusterMesh() Step {
 	return enableStep{info{
 		id:    "enable-clustermesh",
 		title: "Enable Cluster Mesh in both clusters",
-		explain: "Enabling Cluster Mesh deploys the clustermesh-apiserver in each cluster: it serves the cluster's " +
-			"state (nodes, endpoints, identities, global services) to the agents of the other clusters. " +
+		explain: "Enabling Cluster Mesh deploys the clustermesh-apiserver in each cluster: an etcd with the cluster's " +
+			"state (nodes, endpoints, identities, global services), the apiserver that fills it and, on by default in " +
+			"Cilium 1.19, kvstoremesh. Once the clusters are connected, kvstoremesh connects to the peer's " +
+			"clustermesh-apiserver and caches the peer's state in the local etcd, and each agent reads the whole mesh " +
+			"from its own cluster's clustermesh-apiserver: no agent dials the other cluster. " +
 			"kind has no load balancer, so it is exposed as a NodePort service (not for production: it dies with its node). " +
 			"The lab gives EU nodePort 32380 instead of the default 32379 (cilium clustermesh enable has no flag " +
 			"for it, hence the helm upgrade), so no agent can mistake its own apiserver for the peer's (cilium/cilium#24692). A Job generates the apiserver's TLS certificates from the shared CA.",

@@ -17,8 +17,10 @@ func connectClusters() Step {
 		explain: "Connecting reads, from each cluster, its name and id, the clustermesh-apiserver's NodePort, a node's IP, " +
 			"the client certificate agents use for remote clusters and the CA; checks that names and ids differ and " +
 			"the CAs match; then tells each cluster's Cilium about the other (a clustermesh.config.clusters entry). " +
-			"Every agent then connects to the peer's clustermesh-apiserver at <peer>.mesh.cilium.io, a name that " +
-			"resolves to the peer's node IP and matches the server certificate.",
+			"The kvstoremesh of each cluster's clustermesh-apiserver then connects to the peer's clustermesh-apiserver " +
+			"at <peer>.mesh.cilium.io (a name that resolves to the peer's node IP and matches the server certificate) " +
+			"and caches the peer's state in its local etcd; the agents connect only to their local clustermesh-apiserver " +
+			"and find the peer there. The status panes show both layers: the peer link and the agents.",
 		commands: []Command{
 			{Where: TermGlobal, Lines: []string{
 				"KUBECONFIG=./kubeconfig-us.yaml:./kubeconfig-eu.yaml \\",

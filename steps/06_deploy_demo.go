@@ -31,6 +31,10 @@ func (s deployStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 	if err := env.forBoth(ctx, "deploy the demo in %s", env.Backend.DeployDemo); err != nil {
 		return Outcome{}, err
 	}
+	local := demo(false, cluster.AffinityNone)
+	if err := converge(ctx, env, [2]demoState{local, local}); err != nil {
+		return Outcome{}, err
+	}
 	out, err := probeAndJudge(ctx, env, s.id, PhaseLocal, map[cluster.Name]expectation{cluster.US: only(cluster.US), cluster.EU: only(cluster.EU)})
 	out.Summary = fmt.Sprintf("Answers stay local (%s): the service is not global yet, so each cluster load-balances only to its own pods.", probeSummary(out.Probes))
 	return out, err

@@ -17,7 +17,9 @@ func makeGlobal() Step {
 			"makes Cilium merge the backends of all clusters' hello-world Services (same name and namespace). " +
 			"Each cluster still exports its own pods (service.cilium.io/shared defaults to true). Cilium's load balancer " +
 			"then picks uniformly among all ready backend pods, local and remote: with one pod per cluster, about half " +
-			"of the answers should come from each side.",
+			"of the answers should come from each side. The annotation travels: EndpointSlice and Service, the " +
+			"cluster's clustermesh-apiserver, the peer's kvstoremesh, the peer's agents. That takes seconds, so the lab " +
+			"probes with a few requests until the mesh has propagated the change, and only then judges the probe.",
 		commands: []Command{
 			{Where: TermUS + " & " + TermEU, Lines: []string{`kubectl annotate service hello-world service.cilium.io/global="true"`, probeLoop}},
 		},
@@ -25,10 +27,8 @@ func makeGlobal() Step {
 }
 
 func (s globalStep) Run(ctx context.Context, env *Env) (Outcome, error) {
-	err := env.forBoth(ctx, "make hello-world global in %s", func(ctx context.Context, c cluster.Name, log cluster.Logger) error {
-		return env.Backend.ConfigureService(ctx, c, cluster.ServiceChange{Global: cluster.Bool(true)}, log)
-	})
-	if err != nil {
+	global := demo(true, cluster.AffinityNone)
+	if err := converge(ctx, env, [2]demoState{global, global}); err != nil {
 		return Outcome{}, err
 	}
 	st, err := env.statuses(ctx)

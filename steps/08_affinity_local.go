@@ -25,8 +25,8 @@ func affinityLocal() Step {
 }
 
 func (s affinityStep) Run(ctx context.Context, env *Env) (Outcome, error) {
-	if err := env.Backend.ConfigureService(ctx, cluster.US, cluster.ServiceChange{Affinity: cluster.AffinityPtr(cluster.AffinityLocal)}, env.logger(cluster.US)); err != nil {
-		return Outcome{}, fmt.Errorf("set affinity local in us: %w", err)
+	if err := converge(ctx, env, affinityState()); err != nil {
+		return Outcome{}, err
 	}
 	st, err := env.statuses(ctx)
 	if err != nil {
@@ -35,6 +35,12 @@ func (s affinityStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 	out, err := probeAndJudge(ctx, env, s.id, PhaseAffinity, map[cluster.Name]expectation{cluster.US: only(cluster.US), cluster.EU: mixed(st)})
 	out.Summary = fmt.Sprintf("US now answers from US only while EU still mixes (%s): affinity is a per-cluster choice.", probeSummary(out.Probes))
 	return out, err
+}
+
+// affinityState is the lab from this step on: both global, US prefers its
+// own backends, one replica each.
+func affinityState() [2]demoState {
+	return [2]demoState{demo(true, cluster.AffinityLocal), demo(true, cluster.AffinityNone)}
 }
 
 func (s affinityStep) Check(ctx context.Context, env *Env) (bool, error) {

@@ -24,8 +24,10 @@ func scaleDown() Step {
 }
 
 func (s scaleDownStep) Run(ctx context.Context, env *Env) (Outcome, error) {
-	if err := env.Backend.Scale(ctx, cluster.US, 0, env.logger(cluster.US)); err != nil {
-		return Outcome{}, fmt.Errorf("scale hello-world in us to 0: %w", err)
+	want := affinityState()
+	want[cluster.US.Index()] = want[cluster.US.Index()].scaled(0)
+	if err := converge(ctx, env, want); err != nil {
+		return Outcome{}, err
 	}
 	out, err := probeAndJudge(ctx, env, s.id, PhaseFailover, map[cluster.Name]expectation{cluster.US: only(cluster.EU), cluster.EU: only(cluster.EU)})
 	out.Summary = fmt.Sprintf("US failed over to EU (%s): with no local backend left, affinity local falls back to the remote cluster.", probeSummary(out.Probes))

@@ -24,8 +24,10 @@ func scaleBack() Step {
 }
 
 func (s scaleBackStep) Run(ctx context.Context, env *Env) (Outcome, error) {
-	if err := env.Backend.Scale(ctx, cluster.US, 1, env.logger(cluster.US)); err != nil {
-		return Outcome{}, fmt.Errorf("scale hello-world in us to 1: %w", err)
+	want := affinityState()
+	want[cluster.US.Index()] = want[cluster.US.Index()].scaled(1)
+	if err := converge(ctx, env, want); err != nil {
+		return Outcome{}, err
 	}
 	st, err := env.statuses(ctx)
 	if err != nil {

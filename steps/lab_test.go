@@ -390,3 +390,61 @@ func TestIndexAndIDs(t *testing.T) {
 		t.Errorf("Index(nope): %v, want an error listing the ids", err)
 	}
 }
+
+// Replaying from a step converges: after the whole story (and a playground
+// change on top), running deploy again brings the clusters back to a local
+// Service with one replica each and journals a true "local only" round;
+// global brings back a global Service without affinity. No step is judged
+// against a later state, and no false round is written.
+func TestReplayFromAStepConverges(t *testing.T) {
+	l := newLab(t, 1, 100)
+	ctx := context.Background()
+	if err := l.runner.RunRange(ctx, 0, l.index(t, "scale-back"), false); err != nil {
+		t.Fatal(err)
+	}
+	// The playground: EU no longer shares and runs three replicas.
+	if err := l.backend.ConfigureService(ctx, cluster.EU, cluster.ServiceChange{Shared: cluster.Bool(false)}, cluster.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.backend.Scale(ctx, cluster.EU, 3, cluster.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		step, phase string
+		us          cluster.Settings
+		judge       [2]func(cluster.ProbeResult) bool
+	}{
+		{"deploy", steps.PhaseLocal, cluster.Settings{Global: false, Shared: true, Affinity: cluster.AffinityNone}, [2]func(cluster.ProbeResult) bool{allFrom(cluster.US), allFrom(cluster.EU)}},
+		{"global", steps.PhaseGlobal, cluster.Settings{Global: true, Shared: true, Affinity: cluster.AffinityNone}, [2]func(cluster.ProbeResult) bool{both, both}},
+		{"affinity-local", steps.PhaseAffinity, cluster.Settings{Global: true, Shared: true, Affinity: cluster.AffinityLocal}, [2]func(cluster.ProbeResult) bool{allFrom(cluster.US), both}},
+	} {
+		eu := tc.us
+		eu.Affinity = cluster.AffinityNone
+		i := l.index(t, tc.step)
+		before := len(l.env.Journal.Probes())
+		if err := l.runner.RunRange(ctx, i, i, false); err != nil {
+			t.Fatalf("--from %s --to %s: %v", tc.step, tc.step, err)
+		}
+		round := l.env.Journal.Probes()[before:]
+		if len(round) != 2 {
+			t.Fatalf("%s: %d probes journaled, want one round", tc.step, len(round))
+		}
+		for _, p := range round {
+			if p.Step != tc.step || p.Phase != tc.phase || !tc.judge[p.Result.From.Index()](p.Result) {
+				t.Errorf("%s: journaled %s %s %s", tc.step, p.Step, p.Phase, p.Result)
+			}
+		}
+		st := l.statuses(t)
+		if got := st[cluster.US.Index()].Demo.Service.Settings; got != tc.us {
+			t.Errorf("%s: US Service %+v, want %+v", tc.step, got, tc.us)
+		}
+		if got := st[cluster.EU.Index()].Demo.Service.Settings; got != eu {
+			t.Errorf("%s: EU Service %+v, want %+v", tc.step, got, eu)
+		}
+		for _, c := range cluster.Names() {
+			if hw := st[c.Index()].Demo.HelloWorld; hw.Desired != 1 || hw.Ready != 1 {
+				t.Errorf("%s: hello-world in %s %+v, want one replica", tc.step, c, hw)
+			}
+		}
+	}
+}

@@ -69,7 +69,7 @@ func (r *Runner) RunStep(ctx context.Context, i int) Result {
 			res.Err = jerr
 		}
 	} else {
-		res.Err = fmt.Errorf("step %q: %w", s.ID(), err)
+		res.Err = fmt.Errorf("step %q: %w", s.ID(), withPrerequisite(r.Steps, i, err))
 	}
 	env.Reporter.StepDone(s, i, res)
 	return res

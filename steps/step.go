@@ -111,6 +111,8 @@ type Env struct {
 	// Sequential makes steps act on one cluster after the other, as the
 	// seed does by hand; by default both clusters are driven at once.
 	Sequential bool
+	// Settle bounds the wait for the mesh before a probe is judged.
+	Settle Settle
 	// Now is the clock for timestamps; nil means time.Now.
 	Now func() time.Time
 

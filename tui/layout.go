@@ -24,7 +24,7 @@ type layout struct {
 
 // Rows of the fixed parts of the screen.
 const (
-	panesHeight  = 9
+	panesHeight  = 10 // title and 8 rows: the mesh takes two (peer link, agents)
 	bottomHeight = 8
 	sidebarWidth = 30
 	narrowBelow  = 130

@@ -63,16 +63,29 @@ func (m *Model) clusterRows(st cluster.Status, row func(label, value string)) {
 		row("ClusterMesh", m.okWord(ms.Ready())+m.st.muted.Render(fmt.Sprintf("  apiserver %d/%d · %s %d",
 			ms.APIServer.Ready, ms.APIServer.Desired, ms.ServiceType, ms.NodePort)))
 	}
+	// Two layers: the local kvstoremesh's link to the peer's apiserver,
+	// and the agents, which read the peer from their local apiserver.
 	peer, ok := ms.Peer(st.Cluster.Peer())
+	link, linked := ms.Link(st.Cluster.Peer())
+	label := "Mesh"
+	switch {
+	case !linked:
+	case link.OK():
+		row(label, m.st.ok.Render(link.String(st.Cluster)))
+		label = ""
+	default:
+		row(label, m.st.fail.Render(link.String(st.Cluster)))
+		label = ""
+	}
 	switch {
 	case !ok:
-		row("Mesh", m.st.muted.Render("not connected"))
+		row(label, m.st.muted.Render("not connected"))
 	case peer.OK():
-		row("Mesh", m.st.ok.Render(peer.String()))
+		row(label, m.st.ok.Render(peer.AgentsLine()))
 	case peer.Problem != "":
-		row("Mesh", m.st.fail.Render(peer.String()+" · "+peer.Problem))
+		row(label, m.st.fail.Render(peer.AgentsLine()+" · "+peer.Problem))
 	default:
-		row("Mesh", m.st.warn.Render(peer.String()))
+		row(label, m.st.warn.Render(peer.AgentsLine()))
 	}
 	d := st.Demo
 	if !d.HelloWorld.Present {

@@ -9,7 +9,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/sim"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
 )
@@ -103,7 +102,7 @@ func (m *Model) renderPlayground(w, h int) string {
 	lines = append(lines, "", m.st.muted.Render("What Cilium's load balancer does now"))
 	for _, from := range cluster.Names() {
 		local, remote := m.status[from.Index()], m.status[from.Peer().Index()]
-		why := sim.Describe(from, sim.SideOf(local), sim.SideOf(remote), sim.ConnectedOf(local))
+		why := cluster.Describe(from, cluster.SideOf(local), cluster.SideOf(remote), cluster.ConnectedOf(local))
 		for i, ln := range headless.Wrap(why, w-10) {
 			prefix := padRight("", 10)
 			if i == 0 {

@@ -23,12 +23,11 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/sim"
 )
 
-// DefaultCiliumVersion is the Cilium chart the lab installs; the simulated
-// mesh reports the same one, so the constant lives there and only there.
-const DefaultCiliumVersion = sim.DefaultCiliumVersion
+// DefaultCiliumVersion is the Cilium chart the lab installs, pinned once
+// for both backends in package cluster.
+const DefaultCiliumVersion = cluster.DefaultCiliumVersion
 
 // DefaultChartRepo is Cilium's Helm repository, from which cilium-cli's
 // fallback also pulls the chart (shared/CILIUM.md, "Cilium chart").
@@ -285,8 +284,25 @@ func (b *Backend) chartCacheDir() (string, error) {
 	}
 	base, err := os.UserCacheDir()
 	if err != nil {
-		return "", cluster.WithHint(fmt.Errorf("find a cache directory for the Cilium chart: %w", err),
-			"set XDG_CACHE_HOME, or pass --cilium-chart with a chart you downloaded")
+		return "", cluster.WithHint(fmt.Errorf("find a cache directory for the Cilium chart: %w (%w)", err, ErrChartUnavailable),
+			"set XDG_CACHE_HOME, or give the lab a Cilium chart you downloaded")
 	}
 	return filepath.Join(base, "clustermesh-lab", "charts"), nil
 }
+
+// What the learner can fix with the lab's own options; the command line
+// names its flags for them, which a backend does not.
+var (
+	// ErrChartUnavailable: no Cilium chart could be loaded or pulled
+	// (Options.ChartPath, Options.CiliumVersion).
+	ErrChartUnavailable = errors.New("no usable Cilium chart")
+	// ErrForeignCluster: a kind cluster of the lab's name exists that this
+	// lab did not create (Options.External uses it as it is).
+	ErrForeignCluster = errors.New("a cluster of that name belongs to someone else")
+	// ErrExternalCluster: a cluster the learner brings cannot be loaded
+	// (Options.External).
+	ErrExternalCluster = errors.New("the cluster you brought cannot be used")
+	// ErrCorruptRecord: the lab directory's record of its clusters cannot
+	// be read; a new lab directory starts over.
+	ErrCorruptRecord = errors.New("the lab directory's record of its clusters is corrupt")
+)

@@ -61,8 +61,8 @@ func (b *Backend) loadChart(ctx context.Context, log cluster.Logger) (*loadedCha
 	if b.opts.ChartPath != "" {
 		lc, err = loadVerified(b.opts.ChartPath, b.wantVersion())
 		if err != nil {
-			return nil, cluster.WithHint(fmt.Errorf("load the Cilium chart: %w", err),
-				"point --cilium-chart at a cilium chart (.tgz or directory), e.g. one from `helm pull cilium/cilium --version "+DefaultCiliumVersion+"`")
+			return nil, cluster.WithHint(fmt.Errorf("load the Cilium chart: %w (%w)", err, ErrChartUnavailable),
+				"give the lab a cilium chart (.tgz or directory), e.g. one from `helm pull cilium/cilium --version "+DefaultCiliumVersion+"`")
 		}
 		log.Logf("Using the Cilium chart %s from %s", lc.Version(), b.opts.ChartPath)
 	} else {
@@ -95,8 +95,8 @@ func (b *Backend) cachedChart(ctx context.Context, log cluster.Logger) (*loadedC
 	}
 	log.Logf("Pulling the Cilium chart %s from %s ...", version, b.opts.ChartRepo)
 	if err := b.pull(ctx, dir, version); err != nil {
-		return nil, cluster.WithHint(fmt.Errorf("pull the Cilium chart %s from %s: %w", version, b.opts.ChartRepo, err),
-			"check the network and the version (--cilium-version), or download the chart elsewhere and pass it with --cilium-chart")
+		return nil, cluster.WithHint(fmt.Errorf("pull the Cilium chart %s from %s: %w (%w)", version, b.opts.ChartRepo, err, ErrChartUnavailable),
+			"check the network and the chart version, or download the chart elsewhere (`helm pull cilium/cilium --version "+version+"`) and give the lab that file")
 	}
 	lc, err := loadVerified(path, version)
 	if err != nil {

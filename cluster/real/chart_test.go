@@ -3,6 +3,7 @@ package real
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -90,7 +91,10 @@ func agentPods(t *testing.T, fc *fakeCluster, c cluster.Name) []string {
 func agentJSON(peer cluster.Name, ready bool, status string) string {
 	rc := map[string]any{"name": string(peer), "num-nodes": 3}
 	if ready {
+		// With KVStoreMesh (1.19's default) the agent reads the peer from
+		// its local clustermesh-apiserver, whose cache says so.
 		rc["ready"], rc["connected"] = true, true
+		rc["config"] = map[string]any{"cluster-id": peer.ID(), "kvstoremesh": true, "required": true, "retrieved": true, "sync-canaries": true}
 	}
 	if status != "" {
 		rc["status"] = status
@@ -377,7 +381,7 @@ func TestPullCachesTheChart(t *testing.T) {
 	}
 	// A version the repository does not have fails with advice.
 	_, err = newTestBackend(t, "", nil, nil, func(o *Options) { opts(o); o.CiliumVersion = "1.17.0" }).loadChart(context.Background(), &lines{})
-	if err == nil || !strings.Contains(err.Error(), "1.17.0") || !strings.Contains(cluster.HintOf(err), "--cilium-chart") {
+	if !errors.Is(err, ErrChartUnavailable) || !strings.Contains(err.Error(), "1.17.0") || !strings.Contains(cluster.HintOf(err), "helm pull cilium/cilium --version 1.17.0") {
 		t.Errorf("missing version: %v", err)
 	}
 	srv.Close()

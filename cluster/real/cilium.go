@@ -77,7 +77,7 @@ func (b *Backend) InstallCilium(ctx context.Context, c cluster.Name, log cluster
 		id, _ := lookup(vals, "cluster.id")
 		if fmt.Sprint(name) != string(c) || fmt.Sprint(id) != strconv.Itoa(c.ID()) {
 			return cluster.WithHint(fmt.Errorf("install cilium in %s: already installed as cluster %v id %v", c, name, id),
-				"run the teardown step and start the lab again")
+				"delete both clusters and start again")
 		}
 		log.Logf("Cilium %s is already installed in %s (release cilium, namespace kube-system, revision %d)", rel.Chart.Metadata.Version, c, rel.Version)
 		return nil
@@ -120,11 +120,11 @@ func (b *Backend) WaitCilium(ctx context.Context, c cluster.Name, log cluster.Lo
 	}
 	var summary string
 	err = b.waitFor(ctx, log, "Cilium in "+string(c), b.timeouts.Cilium,
-		fmt.Sprintf("look at the pods: kubectl --kubeconfig %s -n kube-system get pods -l k8s-app=cilium; then retry the step", b.kubeconfigHintPath(c)),
+		fmt.Sprintf("look at the pods: kubectl --kubeconfig %s -n kube-system get pods -l k8s-app=cilium; then retry", b.kubeconfigHintPath(c)),
 		func(ctx context.Context) (bool, string, error) {
 			ds, err := kc.AppsV1().DaemonSets(namespace).Get(ctx, ciliumDaemonSet, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
-				return false, "", cluster.WithHint(fmt.Errorf("cilium is not installed in %s (no DaemonSet cilium)", c), "run the \"install-cilium\" step first")
+				return false, "", fmt.Errorf("%w in %s (no DaemonSet cilium)", cluster.ErrNoCilium, c)
 			}
 			if err != nil {
 				return false, "", err
@@ -176,7 +176,7 @@ func (b *Backend) ShareCA(ctx context.Context, from, to cluster.Name, log cluste
 	}
 	ca, err := src.CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return cluster.WithHint(fmt.Errorf("share the Cilium CA: %s has no secret %s/%s", from, namespace, caSecret),
+		return cluster.WithHint(fmt.Errorf("share the Cilium CA: %s has no secret %s/%s: %w", from, namespace, caSecret, cluster.ErrNoCilium),
 			fmt.Sprintf("install Cilium in %s first: the chart creates the CA", from))
 	}
 	if err != nil {
@@ -203,7 +203,7 @@ func (b *Backend) ShareCA(ctx context.Context, from, to cluster.Name, log cluste
 		return err
 	} else if installed {
 		return cluster.WithHint(fmt.Errorf("share the Cilium CA: Cilium in %s already runs with its own CA", to),
-			"the mesh would be limited; run the teardown step and start the lab again")
+			"the mesh would be limited; delete both clusters and start again")
 	}
 	log.Logf("Replacing the leftover secret %s/%s in %s with the one from %s", namespace, caSecret, to, from)
 	if _, err := dst.CoreV1().Secrets(namespace).Update(ctx, copyCA(ca, cur), metav1.UpdateOptions{}); err != nil {

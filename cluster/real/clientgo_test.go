@@ -130,8 +130,10 @@ func TestConnectValidation(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
-			if cluster.HintOf(err) == "" {
-				t.Errorf("no hint with %v", err)
+			// A missing prerequisite is a sentinel, which the steps turn
+			// into "run step N first"; anything else says what to do.
+			if missing := missingOf(err); missing == nil && cluster.HintOf(err) == "" {
+				t.Errorf("no hint and no prerequisite with %v", err)
 			}
 		})
 	}
@@ -218,8 +220,8 @@ func TestEnableWaitsForTheCertificateJob(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "failed") || time.Since(start) > 10*time.Second {
 		t.Fatalf("failed Job: %v", err)
 	}
-	// Cilium not installed: enabling says what to run first.
-	if err := tb.EnableClusterMesh(ctx, cluster.US, log); err == nil || !strings.Contains(cluster.HintOf(err), "install-cilium") {
+	// Cilium not installed: enabling says what is missing.
+	if err := tb.EnableClusterMesh(ctx, cluster.US, log); !errors.Is(err, cluster.ErrNoCilium) {
 		t.Errorf("enable without cilium: %v", err)
 	}
 }
@@ -233,10 +235,10 @@ func TestDemo(t *testing.T) {
 	tb := newTestBackend(t, "", fc, nil)
 	tb.markCreated(t, cluster.US)
 	log := &lines{}
-	if err := tb.ConfigureService(ctx, cluster.US, cluster.ServiceChange{Global: cluster.Bool(true)}, log); err == nil || !strings.Contains(cluster.HintOf(err), "deploy") {
+	if err := tb.ConfigureService(ctx, cluster.US, cluster.ServiceChange{Global: cluster.Bool(true)}, log); !errors.Is(err, cluster.ErrNoDemo) {
 		t.Errorf("annotate before deploy: %v", err)
 	}
-	if err := tb.Scale(ctx, cluster.US, 0, log); err == nil || !strings.Contains(cluster.HintOf(err), "deploy") {
+	if err := tb.Scale(ctx, cluster.US, 0, log); !errors.Is(err, cluster.ErrNoDemo) {
 		t.Errorf("scale before deploy: %v", err)
 	}
 	if err := tb.DeployDemo(ctx, cluster.US, log); err != nil {
@@ -324,7 +326,7 @@ func TestStatusSummarisesAgents(t *testing.T) {
 	tb.markCreated(t, cluster.US)
 	pods := agentPods(t, us, cluster.US)
 	tb.exec.set("us/"+pods[0]+"/cilium-agent", agentJSON(cluster.EU, true, ""))
-	tb.exec.set("us/"+pods[1]+"/cilium-agent", agentJSON(cluster.EU, false, "connecting to https://eu.mesh.cilium.io:32380: context deadline exceeded"))
+	tb.exec.set("us/"+pods[1]+"/cilium-agent", agentJSON(cluster.EU, false, "connecting to https://clustermesh-apiserver.kube-system.svc:2379: context deadline exceeded"))
 	// pods[2] has no recorded output: its exec fails.
 
 	st, err := tb.Status(ctx, cluster.US)
@@ -402,7 +404,7 @@ func TestProbeCounting(t *testing.T) {
 	fail := probeFailed + "\n"
 	tb.exec.set("us/busybox-deployment-7d4-abcde/busybox", us+eu+us+fail+eu+us+us+eu+fail+us)
 	var updates []cluster.ProbeResult
-	res, err := tb.Probe(ctx, cluster.US, 10, func(p cluster.ProbeResult) { updates = append(updates, p) })
+	res, err := tb.Probe(ctx, cluster.ProbeSpec{From: cluster.US, Requests: 10}, func(p cluster.ProbeResult) { updates = append(updates, p) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,19 +420,19 @@ func TestProbeCounting(t *testing.T) {
 	}
 	// The loop died halfway: the counts so far and an error.
 	tb.exec.set("us/busybox-deployment-7d4-abcde/busybox", us+us+`{"mess`)
-	res, err = tb.Probe(ctx, cluster.US, 10, nil)
+	res, err = tb.Probe(ctx, cluster.ProbeSpec{From: cluster.US, Requests: 10}, nil)
 	if err == nil || res.Answers.US != 2 || res.Errors != 1 || !strings.Contains(err.Error(), "after 3 of 10") {
 		t.Errorf("short output: %+v %v", res, err)
 	}
-	if _, err := tb.Probe(ctx, cluster.US, 0, nil); err == nil {
+	if _, err := tb.Probe(ctx, cluster.ProbeSpec{From: cluster.US, Requests: 0}, nil); err == nil {
 		t.Error("0 requests accepted")
 	}
-	if _, err := tb.Probe(ctx, cluster.US, cluster.MaxProbeRequests+1, nil); err == nil {
+	if _, err := tb.Probe(ctx, cluster.ProbeSpec{From: cluster.US, Requests: cluster.MaxProbeRequests + 1}, nil); err == nil {
 		t.Error("too many requests accepted")
 	}
 	// No running busybox.
 	tb2 := newTestBackend(t, "", newFakeCluster(), nil)
-	if _, err := tb2.Probe(ctx, cluster.US, 10, nil); err == nil || !strings.Contains(cluster.HintOf(err), "deploy") {
+	if _, err := tb2.Probe(ctx, cluster.ProbeSpec{From: cluster.US, Requests: 10}, nil); !errors.Is(err, cluster.ErrNoDemo) {
 		t.Errorf("no busybox: %v", err)
 	}
 }

@@ -52,11 +52,10 @@ func (b *Backend) clientConfig(c cluster.Name) (clientcmd.ClientConfig, error) {
 
 func (b *Backend) noKubeconfig(c cluster.Name, err error) error {
 	if k, ok := b.external(c); ok {
-		return cluster.WithHint(fmt.Errorf("load the kubeconfig of %s (%s): %w", c, k, err),
-			fmt.Sprintf("check --%s-kubeconfig and --%s-context", c, c))
+		return cluster.WithHint(fmt.Errorf("load the kubeconfig of %s (%s): %w (%w)", c, k, err, ErrExternalCluster),
+			fmt.Sprintf("check the kubeconfig file and context given for %s", c))
 	}
-	return cluster.WithHint(fmt.Errorf("load the kubeconfig of %s from %s: %w", c, b.kubeconfigPath(c), err),
-		"run the \"create-clusters\" step first")
+	return fmt.Errorf("load the kubeconfig of %s from %s: %w (%w)", c, b.kubeconfigPath(c), err, cluster.ErrNoCluster)
 }
 
 // restConfig builds the REST configuration of c, with the lab's user agent

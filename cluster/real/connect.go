@@ -45,21 +45,21 @@ func (b *Backend) extract(ctx context.Context, c cluster.Name) (accessInfo, erro
 		return info, fmt.Errorf("read %s/%s in %s: %w", namespace, ciliumConfig, c, err)
 	}
 	if !installed {
-		return info, cluster.WithHint(fmt.Errorf("cilium is not installed in %s (no ConfigMap %s/%s)", c, namespace, ciliumConfig), "run the \"install-cilium\" step first")
+		return info, fmt.Errorf("%w in %s (no ConfigMap %s/%s)", cluster.ErrNoCilium, c, namespace, ciliumConfig)
 	}
 	info.ciliumIdentity = id
 
 	svc, err := kc.CoreV1().Services(namespace).Get(ctx, meshAPIServer, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return info, cluster.WithHint(fmt.Errorf("cluster mesh is not enabled in %s (no Service %s/%s)", c, namespace, meshAPIServer), "run the \"enable-clustermesh\" step first")
+		return info, fmt.Errorf("%w in %s (no Service %s/%s)", cluster.ErrMeshNotEnabled, c, namespace, meshAPIServer)
 	}
 	if err != nil {
 		return info, fmt.Errorf("read Service %s/%s in %s: %w", namespace, meshAPIServer, c, err)
 	}
 	info.ServiceType = string(svc.Spec.Type)
 	if svc.Spec.Type != corev1.ServiceTypeNodePort || len(svc.Spec.Ports) == 0 || svc.Spec.Ports[0].NodePort == 0 {
-		return info, cluster.WithHint(fmt.Errorf("the Service %s/%s in %s is %s without a NodePort", namespace, meshAPIServer, c, svc.Spec.Type),
-			"run the \"enable-clustermesh\" step again: it sets service type NodePort")
+		return info, cluster.WithHint(fmt.Errorf("the Service %s/%s in %s is %s without a NodePort: %w with service type NodePort", namespace, meshAPIServer, c, svc.Spec.Type, cluster.ErrMeshNotEnabled),
+			"enable Cluster Mesh with service type NodePort")
 	}
 	info.NodePort = int(svc.Spec.Ports[0].NodePort)
 
@@ -74,7 +74,7 @@ func (b *Backend) extract(ctx context.Context, c cluster.Name) (accessInfo, erro
 
 	caSec, err := kc.CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return info, cluster.WithHint(fmt.Errorf("%s has no secret %s/%s", c, namespace, caSecret), "run the \"install-cilium\" step again")
+		return info, fmt.Errorf("%s has no secret %s/%s: %w", c, namespace, caSecret, cluster.ErrNoCilium)
 	}
 	if err != nil {
 		return info, fmt.Errorf("read secret %s/%s in %s: %w", namespace, caSecret, c, err)
@@ -87,19 +87,19 @@ func (b *Backend) extract(ctx context.Context, c cluster.Name) (accessInfo, erro
 
 	rc, err := kc.CoreV1().Secrets(namespace).Get(ctx, remoteCert, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return info, cluster.WithHint(fmt.Errorf("%s has no secret %s/%s: the certificate Job has not finished", c, namespace, remoteCert),
-			"run the \"enable-clustermesh\" step again: it waits for the Job")
+		return info, cluster.WithHint(fmt.Errorf("%s has no secret %s/%s: the certificate Job has not finished (%w)", c, namespace, remoteCert, cluster.ErrMeshNotEnabled),
+			"wait for the certificate Job: enabling Cluster Mesh waits for it")
 	}
 	if err != nil {
 		return info, fmt.Errorf("read secret %s/%s in %s: %w", namespace, remoteCert, c, err)
 	}
 	if len(rc.Data["tls.crt"]) == 0 || len(rc.Data["tls.key"]) == 0 {
-		return info, cluster.WithHint(fmt.Errorf("secret %s/%s in %s has no tls.crt/tls.key", namespace, remoteCert, c),
-			"delete the Secret and run the \"enable-clustermesh\" step again")
+		return info, cluster.WithHint(fmt.Errorf("secret %s/%s in %s has no tls.crt/tls.key (%w)", namespace, remoteCert, c, cluster.ErrMeshNotEnabled),
+			"delete the Secret, so that enabling Cluster Mesh has the certificate Job make it again")
 	}
 	if err := signedBy(rc.Data["tls.crt"], ca); err != nil {
-		return info, cluster.WithHint(fmt.Errorf("the remote certificate of %s is not signed by its cilium-ca: %w", c, err),
-			"delete the clustermesh-apiserver-*-cert Secrets and run the \"enable-clustermesh\" step again")
+		return info, cluster.WithHint(fmt.Errorf("the remote certificate of %s is not signed by its cilium-ca: %w (%w)", c, err, cluster.ErrMeshNotEnabled),
+			"delete the clustermesh-apiserver-*-cert Secrets, so that enabling Cluster Mesh has the certificate Job make them again")
 	}
 	return info, nil
 }
@@ -144,11 +144,11 @@ func validatePair(x, y accessInfo) error {
 	for _, i := range []accessInfo{x, y} {
 		if i.Name == "" || i.Name == "default" {
 			return cluster.WithHint(fmt.Errorf("connect: cluster %s has cluster name %q", i.cluster, i.Name),
-				"install Cilium with cluster.name set (the \"install-cilium\" step does)")
+				"install Cilium with cluster.name set")
 		}
 		if i.ID < 1 || i.ID > i.Max {
 			return cluster.WithHint(fmt.Errorf("connect: cluster id %d of %s is outside 1..%d", i.ID, i.Name, i.Max),
-				"install Cilium with a cluster.id in range (the \"install-cilium\" step does)")
+				"install Cilium with a cluster.id in range")
 		}
 	}
 	switch {
@@ -160,7 +160,7 @@ func validatePair(x, y accessInfo) error {
 		return cluster.WithHint(fmt.Errorf("connect: max-connected-clusters differs (%d in %s, %d in %s)", x.Max, x.Name, y.Max, y.Name), "install both with the same clustermesh.maxConnectedClusters")
 	case x.CA != y.CA:
 		return cluster.WithHint(fmt.Errorf("connect: Cilium CA certificates do not match between clusters (%s: %s, %s: %s); multicluster features would be limited", x.cluster, short(x.CA), y.cluster, short(y.CA)),
-			"the CA must be shared before Cilium is installed in the second cluster: run the teardown step and start the lab again")
+			"the CA must be shared before Cilium is installed in the second cluster: delete both clusters and start again")
 	}
 	return nil
 }
@@ -228,7 +228,7 @@ func (b *Backend) configurePeer(ctx context.Context, from cluster.Name, peer Pee
 		return fmt.Errorf("read the Helm release cilium in %s: %w", from, err)
 	}
 	if rel == nil {
-		return cluster.WithHint(fmt.Errorf("cilium is not installed in %s (no Helm release cilium)", from), "run the \"install-cilium\" step first")
+		return fmt.Errorf("%w in %s (no Helm release cilium)", cluster.ErrNoCilium, from)
 	}
 	current, _ := lookup(vals, "clustermesh.config.clusters")
 	enabled, _ := lookup(vals, "clustermesh.config.enabled")

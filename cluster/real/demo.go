@@ -122,7 +122,7 @@ func (b *Backend) DeployDemo(ctx context.Context, c cluster.Name, log cluster.Lo
 	for _, o := range objs {
 		found, before, after, err := apply(ctx, kc, o)
 		if err != nil {
-			return cluster.WithHint(fmt.Errorf("apply %s %s/%s in %s: %w", o.Kind, o.Namespace, o.Name, c, err), "retry the step; applying is idempotent")
+			return cluster.WithHint(fmt.Errorf("apply %s %s/%s in %s: %w", o.Kind, o.Namespace, o.Name, c, err), "retry: applying is idempotent")
 		}
 		verb := "configured"
 		switch {
@@ -157,7 +157,7 @@ func (b *Backend) waitRollout(ctx context.Context, kc kubernetes.Interface, c cl
 		func(ctx context.Context) (bool, string, error) {
 			d, err := kc.AppsV1().Deployments(demoNamespace).Get(ctx, name, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
-				return false, "", cluster.WithHint(fmt.Errorf("deployment %s not found in %s", name, c), "run the \"deploy\" step first")
+				return false, "", fmt.Errorf("deployment %s not found in %s: %w", name, c, cluster.ErrNoDemo)
 			}
 			if err != nil {
 				return false, "", err
@@ -196,7 +196,7 @@ func (b *Backend) ConfigureService(ctx context.Context, c cluster.Name, change c
 	log.Logf("Annotating service/hello-world in %s: %s", c, change)
 	_, err = kc.CoreV1().Services(demoNamespace).Patch(ctx, helloWorld, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager})
 	if apierrors.IsNotFound(err) {
-		return cluster.WithHint(fmt.Errorf("annotate service hello-world in %s: service not found", c), "run the \"deploy\" step first")
+		return fmt.Errorf("annotate service hello-world in %s: service not found: %w", c, cluster.ErrNoDemo)
 	}
 	if err != nil {
 		return fmt.Errorf("annotate service hello-world in %s: %w", c, err)
@@ -218,7 +218,7 @@ func (b *Backend) Scale(ctx context.Context, c cluster.Name, replicas int, log c
 	deps := kc.AppsV1().Deployments(demoNamespace)
 	sc, err := deps.GetScale(ctx, helloWorld, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return cluster.WithHint(fmt.Errorf("scale hello-world in %s: deployment not found", c), "run the \"deploy\" step first")
+		return fmt.Errorf("scale hello-world in %s: deployment not found: %w", c, cluster.ErrNoDemo)
 	}
 	if err != nil {
 		return fmt.Errorf("scale hello-world in %s: %w", c, err)
@@ -232,8 +232,38 @@ func (b *Backend) Scale(ctx context.Context, c cluster.Name, replicas int, log c
 			Spec:       autoscalingv1.ScaleSpec{Replicas: int32(replicas)},
 		}, metav1.UpdateOptions{FieldManager: fieldManager})
 		if err != nil {
-			return cluster.WithHint(fmt.Errorf("scale hello-world in %s: %w", c, err), "retry the step")
+			return cluster.WithHint(fmt.Errorf("scale hello-world in %s: %w", c, err), "retry")
 		}
 	}
-	return b.waitRollout(ctx, kc, c, helloWorld, log)
+	if err := b.waitRollout(ctx, kc, c, helloWorld, log); err != nil {
+		return err
+	}
+	return b.waitPodsGone(ctx, kc, c, replicas, log)
+}
+
+// helloWorldLabel selects the demo's hello-world pods.
+const helloWorldLabel = "app=hello-world"
+
+// waitPodsGone waits until at most replicas hello-world pods are left,
+// Terminating ones included. A Deployment scaled down counts its replicas
+// gone while their pods still shut down, and a pod that is still there may
+// still be a backend somewhere in the mesh; only once it is gone has the
+// change begun to travel.
+func (b *Backend) waitPodsGone(ctx context.Context, kc kubernetes.Interface, c cluster.Name, replicas int, log cluster.Logger) error {
+	hint := fmt.Sprintf("look at the pods: kubectl --kubeconfig %s get pods -l %s; a pod stuck Terminating holds the scale-down", b.kubeconfigHintPath(c), helloWorldLabel)
+	return b.waitFor(ctx, log, fmt.Sprintf("the hello-world pods in %s to go", c), b.timeouts.Rollout, hint,
+		func(ctx context.Context) (bool, string, error) {
+			pods, err := kc.CoreV1().Pods(demoNamespace).List(ctx, metav1.ListOptions{LabelSelector: helloWorldLabel})
+			if err != nil {
+				return false, "", err
+			}
+			terminating := 0
+			for _, p := range pods.Items {
+				if p.DeletionTimestamp != nil {
+					terminating++
+				}
+			}
+			n := len(pods.Items)
+			return n <= replicas, fmt.Sprintf("%d pod(s) left (%d terminating), want %d", n, terminating, replicas), nil
+		})
 }

@@ -63,7 +63,7 @@ func currentRelease(cfg *action.Configuration) (*release.Release, error) {
 // pending state by an interrupted install or upgrade.
 func (b *Backend) pendingHint(c cluster.Name, rel *release.Release) error {
 	return cluster.WithHint(fmt.Errorf("the Helm release cilium in %s is %s: an earlier install or upgrade was interrupted", c, rel.Info.Status),
-		fmt.Sprintf("roll it back with `helm --kubeconfig %s -n %s rollback %s` (or uninstall it if it never installed), then retry the step",
+		fmt.Sprintf("roll it back with `helm --kubeconfig %s -n %s rollback %s` (or uninstall it if it never installed), then retry",
 			b.kubeconfigHintPath(c), namespace, releaseName))
 }
 
@@ -108,7 +108,7 @@ func (b *Backend) upgrade(ctx context.Context, c cluster.Name, lc *loadedChart, 
 		return fmt.Errorf("read the Helm release cilium in %s: %w", c, err)
 	}
 	if rel == nil {
-		return cluster.WithHint(fmt.Errorf("cilium is not installed in %s (no Helm release cilium)", c), "run the \"install-cilium\" step first")
+		return fmt.Errorf("%w in %s (no Helm release cilium)", cluster.ErrNoCilium, c)
 	}
 	if rel.Info.Status.IsPending() {
 		return b.pendingHint(c, rel)
@@ -150,11 +150,11 @@ func helmFailHint(err error) string {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "invalid ownership metadata"), strings.Contains(msg, "exists and cannot be imported"):
-		return "an object of the chart exists without Helm's ownership labels; delete it (or the cluster) and retry the step"
+		return "an object of the chart exists without Helm's ownership labels; delete it (or the cluster) and retry"
 	case strings.Contains(msg, "kubeVersion"):
-		return "the cluster's Kubernetes is too old for this Cilium chart; use a newer node image or another --cilium-version"
+		return "the cluster's Kubernetes is too old for this Cilium chart; use a newer node image or another Cilium version"
 	case strings.Contains(msg, "another operation"):
-		return "wait for the other Helm operation to finish, then retry the step"
+		return "wait for the other Helm operation to finish, then retry"
 	}
-	return "look at the error above, then retry the step; the cluster is unchanged where Helm failed before applying"
+	return "look at the error above, then retry; the cluster is unchanged where Helm failed before applying"
 }

@@ -474,7 +474,7 @@ func TestIntegrationBackend(t *testing.T) {
 			if !st.Demo.Deployed() || !st.Demo.HelloWorld.OK() || st.Demo.HelloWorld.Desired != 1 || st.Demo.Service.Global {
 				t.Errorf("%s: demo status %+v", c, st.Demo)
 			}
-			res, err := ib.Probe(ctx, c, 10, nil)
+			res, err := ib.Probe(ctx, cluster.ProbeSpec{From: c, Requests: 10}, nil)
 			ib.must(t, err)
 			if res.Answers.Of(c) != 10 {
 				t.Errorf("probe from %s before the service is global: %s", c, res)
@@ -550,7 +550,7 @@ func TestIntegrationBackend(t *testing.T) {
 		if hw := st.Demo.HelloWorld; !hw.Present || hw.Desired != 0 || hw.Ready != 0 {
 			t.Errorf("us: hello-world %+v after scaling to 0", hw)
 		}
-		res, err := ib.Probe(ctx, us, 10, nil)
+		res, err := ib.Probe(ctx, cluster.ProbeSpec{From: us, Requests: 10}, nil)
 		ib.must(t, err)
 		if res.Answers.EU != 10 {
 			t.Errorf("probe from us with no local backend: %s, want every answer from EU", res)

@@ -108,8 +108,8 @@ func (b *Backend) readRecord() (record, error) {
 		return r, fmt.Errorf("read %s: %w", recordFile, err)
 	}
 	if err := json.Unmarshal(data, &r); err != nil {
-		return r, cluster.WithHint(fmt.Errorf("lab directory %s: %s is corrupt: %w", b.opts.Dir, recordFile, err),
-			"run again with --fresh to start a new lab (delete leftover clusters with `kind delete cluster --name us` / `--name eu`)")
+		return r, cluster.WithHint(fmt.Errorf("lab directory %s: %s is corrupt: %w (%w)", b.opts.Dir, recordFile, err, ErrCorruptRecord),
+			"start a new lab directory (delete leftover clusters with `kind delete cluster --name us` / `--name eu`)")
 	}
 	if r.Clusters == nil {
 		r.Clusters = map[cluster.Name]recordEntry{}
@@ -213,15 +213,15 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 	if exists {
 		switch {
 		case !ours:
-			return cluster.WithHint(fmt.Errorf("a kind cluster named %q already exists and this lab did not create it", c),
-				fmt.Sprintf("if you no longer need it, delete it with `kind delete cluster --name %s`; or use it as it is with --%s-kubeconfig and --%s-context %s", c, c, c, c.Context()))
+			return cluster.WithHint(fmt.Errorf("a kind cluster named %q already exists and this lab did not create it (%w)", c, ErrForeignCluster),
+				fmt.Sprintf("if you no longer need it, delete it with `kind delete cluster --name %s`; or give the lab its kubeconfig and context %s to use it as it is", c, c.Context()))
 		case entry.Complete:
 			log.Logf("Cluster %q already exists (created by this lab on %s): reusing it", c, entry.Created.Local().Format(time.DateTime))
 			return b.writeKubeconfigs(c, p)
 		}
 		log.Logf("Found a half-created cluster %q from an interrupted run: deleting it first", c)
 		if err := p.Delete(string(c), b.kubeconfigPath(c)); err != nil {
-			return cluster.WithHint(fmt.Errorf("delete the half-created cluster %s: %w", c, err), fmt.Sprintf("delete it with `kind delete cluster --name %s`, then retry the step", c))
+			return cluster.WithHint(fmt.Errorf("delete the half-created cluster %s: %w", c, err), fmt.Sprintf("delete it with `kind delete cluster --name %s`, then retry", c))
 		}
 	}
 	cfg, err := KindConfig(c)
@@ -242,7 +242,7 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 	)
 	if err != nil {
 		return cluster.WithHint(fmt.Errorf("kind create cluster --name %s: %w", c, err),
-			"retry the step: kind removed the partial cluster; if it says the name is taken, run `kind delete cluster --name "+string(c)+"` first; `clustermesh-lab doctor` checks the machine")
+			"retry: kind removed the partial cluster; if it says the name is taken, run `kind delete cluster --name "+string(c)+"` first; `clustermesh-lab doctor` checks the machine")
 	}
 	if err := b.updateRecord(func(r *record) {
 		e := r.Clusters[c]
@@ -266,17 +266,17 @@ func (b *Backend) useExternal(ctx context.Context, c cluster.Name, k Kubeconfig,
 	if err != nil {
 		return err
 	}
-	hint := fmt.Sprintf("check that the cluster of --%s-kubeconfig/--%s-context runs and that your credentials are valid", c, c)
+	hint := fmt.Sprintf("check that the cluster given for %s runs and that your credentials are valid", c)
 	v, err := kc.Discovery().ServerVersion()
 	if err != nil {
-		return cluster.WithHint(fmt.Errorf("cluster %s does not answer: %w", c, err), hint)
+		return cluster.WithHint(fmt.Errorf("cluster %s does not answer: %w (%w)", c, err, ErrExternalCluster), hint)
 	}
 	nodes, err := kc.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return cluster.WithHint(fmt.Errorf("cluster %s: cannot list nodes: %w", c, err), hint+" (the lab needs cluster-admin)")
+		return cluster.WithHint(fmt.Errorf("cluster %s: cannot list nodes: %w (%w)", c, err, ErrExternalCluster), hint+" (the lab needs cluster-admin)")
 	}
 	if _, err := kc.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{}); err != nil {
-		return cluster.WithHint(fmt.Errorf("cluster %s: cannot read namespace %s: %w", c, namespace, err), hint+" (the lab needs cluster-admin)")
+		return cluster.WithHint(fmt.Errorf("cluster %s: cannot read namespace %s: %w (%w)", c, namespace, err, ErrExternalCluster), hint+" (the lab needs cluster-admin)")
 	}
 	if err := b.writeKubeconfigs(c, nil); err != nil {
 		return err
@@ -308,7 +308,7 @@ func (b *Backend) DeleteCluster(ctx context.Context, c cluster.Name, log cluster
 	}
 	log.Logf("Deleting cluster %q ...", c)
 	if err := p.Delete(string(c), b.kubeconfigPath(c)); err != nil {
-		return cluster.WithHint(fmt.Errorf("kind delete cluster --name %s: %w", c, err), "retry the step, or run `kind delete cluster --name "+string(c)+"`")
+		return cluster.WithHint(fmt.Errorf("kind delete cluster --name %s: %w", c, err), "retry, or run `kind delete cluster --name "+string(c)+"`")
 	}
 	log.Logf("Deleted cluster %q", c)
 	return b.dropCluster(c)

@@ -317,13 +317,14 @@ func TestExternalClusters(t *testing.T) {
 		t.Errorf("both brought: %v", checks)
 	}
 
-	// A context that is not there is reported with the flag to fix.
+	// A context that is not there is reported as the brought cluster's
+	// fault (the command line names the flag to fix).
 	tb3 := newTestBackend(t, "", nil, nil, func(o *Options) {
 		o.Clients = nil
 		o.External = map[cluster.Name]Kubeconfig{cluster.EU: {Path: own, Context: "nope"}}
 	})
 	err = tb3.CreateCluster(ctx, cluster.EU, log)
-	if err == nil || !strings.Contains(cluster.HintOf(err), "--eu-context") {
+	if !errors.Is(err, ErrExternalCluster) || !strings.Contains(cluster.HintOf(err), "given for eu") {
 		t.Errorf("missing context: %v (hint %q)", err, cluster.HintOf(err))
 	}
 }

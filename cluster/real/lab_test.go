@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,7 +24,6 @@ import (
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/sim"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
 )
@@ -48,6 +48,7 @@ func (w *world) tick(ctx context.Context) {
 		fc := w.fcs[c]
 		w.pods(ctx, c, namespace, ciliumDaemonSet, "k8s-app=cilium", 3, ciliumAgentCtr)
 		w.pods(ctx, c, demoNamespace, busybox, "app=busybox", 1, "busybox")
+		w.pods(ctx, c, namespace, meshAPIServer, meshAPIServerLabel, 1, kvstoremeshCtr)
 		fc.settle(ctx)
 		w.certgen(ctx, c)
 	}
@@ -76,14 +77,9 @@ func (w *world) certgen(ctx context.Context, c cluster.Name) {
 // pods keeps n Running pods for a workload, as its controller would.
 func (w *world) pods(ctx context.Context, c cluster.Name, ns, owner, selector string, n int, container string) {
 	kc := w.fcs[c].kc
-	var exists bool
-	if ns == namespace {
-		_, err := kc.AppsV1().DaemonSets(ns).Get(ctx, owner, metav1.GetOptions{})
-		exists = err == nil
-	} else {
-		_, err := kc.AppsV1().Deployments(ns).Get(ctx, owner, metav1.GetOptions{})
-		exists = err == nil
-	}
+	_, dsErr := kc.AppsV1().DaemonSets(ns).Get(ctx, owner, metav1.GetOptions{})
+	_, depErr := kc.AppsV1().Deployments(ns).Get(ctx, owner, metav1.GetOptions{})
+	exists := dsErr == nil || depErr == nil
 	list, _ := kc.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if !exists || len(list.Items) >= n {
 		return
@@ -103,7 +99,7 @@ func (w *world) pods(ctx context.Context, c cluster.Name, ns, owner, selector st
 // from real clusters) for the state the clusters are in: an agent reports
 // the peer ready once both clusters' releases list each other; the probe's
 // answers go round-robin over the backends Cilium's load balancer would
-// pick (cluster/sim's model of its choice) from the Services and
+// pick (cluster.Candidates, the contract's rules) from the Services and
 // Deployments the clusters hold.
 type recordedMesh struct {
 	kube func(c cluster.Name) kubernetes.Interface
@@ -112,13 +108,13 @@ type recordedMesh struct {
 }
 
 // side reads one cluster's hello-world Service as the load balancer sees it.
-func (m *recordedMesh) side(ctx context.Context, c cluster.Name) sim.Side {
+func (m *recordedMesh) side(ctx context.Context, c cluster.Name) cluster.Side {
 	kc := m.kube(c)
 	svc, err := kc.CoreV1().Services(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
 	if err != nil {
-		return sim.Side{}
+		return cluster.Side{}
 	}
-	s := sim.Side{ServiceExists: true, Settings: cluster.SettingsFromAnnotations(svc.Annotations)}
+	s := cluster.Side{ServiceExists: true, Settings: cluster.SettingsFromAnnotations(svc.Annotations)}
 	if d, err := kc.AppsV1().Deployments(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{}); err == nil {
 		s.Ready = int(d.Status.ReadyReplicas)
 	}
@@ -140,13 +136,30 @@ func (m *recordedMesh) Exec(ctx context.Context, c cluster.Name, ns, pod, contai
 		ready := m.meshed(ctx, c) && m.meshed(ctx, c.Peer())
 		_, err := io.WriteString(stdout, agentJSON(c.Peer(), ready, ""))
 		return err
+	case kvstoremeshCtr:
+		// KVStoreMesh lists the peer once c's release names it, connected
+		// once the peer's release names c too (the lab connects both).
+		out := "[]\n\n"
+		if m.meshed(ctx, c) {
+			sample := "down"
+			if m.meshed(ctx, c.Peer()) {
+				sample = "ready"
+			}
+			b, err := os.ReadFile("testdata/kvstoremesh-status-" + sample + ".json")
+			if err != nil {
+				return err
+			}
+			out = strings.ReplaceAll(string(b), `"name": "eu"`, fmt.Sprintf("%q: %q", "name", c.Peer()))
+		}
+		_, err := io.WriteString(stdout, out)
+		return err
 	case "busybox":
 		match := seqN.FindStringSubmatch(strings.Join(cmd, " "))
 		if match == nil {
 			return fmt.Errorf("unexpected command %q", cmd)
 		}
 		n, _ := strconv.Atoi(match[1])
-		nLocal, nRemote := sim.Candidates(m.side(ctx, c), m.side(ctx, c.Peer()), m.meshed(ctx, c))
+		nLocal, nRemote := cluster.Candidates(m.side(ctx, c), m.side(ctx, c.Peer()), m.meshed(ctx, c))
 		msg := map[cluster.Name]string{cluster.US: `{"message": "Hello world from US!"}`, cluster.EU: `{"message": "Hello world from Europe!"}`}
 		var out bytes.Buffer
 		for range n {

@@ -52,12 +52,12 @@ func (b *Backend) EnableClusterMesh(ctx context.Context, c cluster.Name, log clu
 	if err := b.enableValues(ctx, c, log); err != nil {
 		return err
 	}
-	hint := fmt.Sprintf("look at the Job: kubectl --kubeconfig %s -n kube-system get jobs,pods -l %s; then retry the step", b.kubeconfigHintPath(c), certJobLabel)
+	hint := fmt.Sprintf("look at the Job: kubectl --kubeconfig %s -n kube-system get jobs,pods -l %s; then retry", b.kubeconfigHintPath(c), certJobLabel)
 	if err := b.waitFor(ctx, log, "the clustermesh-apiserver certificates in "+string(c), b.timeouts.Mesh, hint,
 		func(ctx context.Context) (bool, string, error) { return certsReady(ctx, kc) }); err != nil {
 		return err
 	}
-	hint = fmt.Sprintf("look at the pods: kubectl --kubeconfig %s -n kube-system get pods -l k8s-app=clustermesh-apiserver; then retry the step", b.kubeconfigHintPath(c))
+	hint = fmt.Sprintf("look at the pods: kubectl --kubeconfig %s -n kube-system get pods -l k8s-app=clustermesh-apiserver; then retry", b.kubeconfigHintPath(c))
 	if err := b.waitFor(ctx, log, "deployment clustermesh-apiserver in "+string(c), b.timeouts.Mesh, hint,
 		func(ctx context.Context) (bool, string, error) {
 			d, err := kc.AppsV1().Deployments(namespace).Get(ctx, meshAPIServer, metav1.GetOptions{})
@@ -82,7 +82,7 @@ func (b *Backend) enableValues(ctx context.Context, c cluster.Name, log cluster.
 		return fmt.Errorf("read the Helm release cilium in %s: %w", c, err)
 	}
 	if rel == nil {
-		return cluster.WithHint(fmt.Errorf("cilium is not installed in %s (no Helm release cilium)", c), "run the \"install-cilium\" step first")
+		return fmt.Errorf("%w in %s (no Helm release cilium)", cluster.ErrNoCilium, c)
 	}
 	if meshEnabledIn(vals, c) && rel.Info.Status == release.StatusDeployed {
 		log.Logf("Cluster Mesh is already enabled in %s (NodePort %d)", c, c.MeshNodePort())
@@ -126,7 +126,7 @@ func certsReady(ctx context.Context, kc kubernetes.Interface) (bool, string, err
 		switch {
 		case jobCondition(&j, batchv1.JobFailed):
 			return false, "", cluster.WithHint(fmt.Errorf("job %s failed: the clustermesh-apiserver certificates were not created", j.Name),
-				"look at its logs (kubectl -n kube-system logs job/"+j.Name+"), delete the Job, then retry the step")
+				"look at its logs (kubectl -n kube-system logs job/"+j.Name+"), delete the Job, then retry")
 		case jobCondition(&j, batchv1.JobComplete):
 			state = fmt.Sprintf("job %s completed, secrets %s not visible yet", j.Name, strings.Join(missing, ", "))
 		default:

@@ -61,12 +61,34 @@ type agentStatus struct {
 	} `json:"cluster-mesh"`
 }
 
+// remoteCluster is Cilium's models.RemoteCluster, as much of it as the lab
+// reads; the agents and KVStoreMesh both report their remote clusters in it.
 type remoteCluster struct {
 	Name      string `json:"name"`
 	Connected bool   `json:"connected"`
 	Ready     bool   `json:"ready"`
 	Status    string `json:"status"`
 	NumNodes  int    `json:"num-nodes"`
+	Config    *struct {
+		// KVStoreMesh is set when the remote cluster's configuration came
+		// from a KVStoreMesh cache: for an agent, that it reads the peer
+		// from its local clustermesh-apiserver.
+		KVStoreMesh bool `json:"kvstoremesh"`
+	} `json:"config"`
+	Synced *remoteSynced `json:"synced"`
+}
+
+// remoteSynced is models.RemoteClusterSynced: which resources are synced.
+type remoteSynced struct {
+	Nodes      bool `json:"nodes"`
+	Services   bool `json:"services"`
+	Endpoints  bool `json:"endpoints"`
+	Identities bool `json:"identities"`
+}
+
+// all reports every resource synced.
+func (s *remoteSynced) all() bool {
+	return s != nil && s.Nodes && s.Services && s.Endpoints && s.Identities
 }
 
 // agentReport is one agent's answer, or why there is none.
@@ -121,6 +143,9 @@ func summarisePeers(agents int, reports []agentReport, configured []string) []cl
 					continue
 				}
 				p.Configured++
+				if rc.Config != nil && rc.Config.KVStoreMesh {
+					p.ViaKVStoreMesh++
+				}
 				if rc.Ready {
 					p.Connected++
 				} else if p.Problem == "" && rc.Status != "" {
@@ -173,10 +198,21 @@ type peerCache struct {
 }
 
 type peerReading struct {
-	mu    sync.Mutex
-	at    time.Time
-	key   string
+	mu  sync.Mutex
+	at  time.Time
+	key string
+	meshReading
+}
+
+// meshReading is what exec into the mesh's pods tells: the agents' view
+// of the peers and KVStoreMesh's links to them.
+type meshReading struct {
 	peers []cluster.Peer
+	links []cluster.PeerLink
+}
+
+func (r meshReading) clone() meshReading {
+	return meshReading{peers: append([]cluster.Peer(nil), r.peers...), links: append([]cluster.PeerLink(nil), r.links...)}
 }
 
 func (p *peerCache) entry(c cluster.Name) *peerReading {
@@ -195,16 +231,16 @@ func (p *peerCache) entry(c cluster.Name) *peerReading {
 
 // get returns the cached reading of c while it is fresh and the mesh
 // configuration is the same, else a new one from read.
-func (p *peerCache) get(ctx context.Context, c cluster.Name, configured []string, read func(context.Context) []cluster.Peer) []cluster.Peer {
+func (p *peerCache) get(ctx context.Context, c cluster.Name, configured []string, read func(context.Context) meshReading) meshReading {
 	e := p.entry(c)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	key := strings.Join(configured, ",")
 	if p.ttl > 0 && e.key == key && !e.at.IsZero() && time.Since(e.at) < p.ttl {
-		return clonePeers(e.peers)
+		return e.meshReading.clone()
 	}
-	e.peers, e.at, e.key = read(ctx), time.Now(), key
-	return clonePeers(e.peers)
+	e.meshReading, e.at, e.key = read(ctx), time.Now(), key
+	return e.meshReading.clone()
 }
 
 // drop forgets c's reading, after a change that makes it stale.
@@ -215,14 +251,15 @@ func (p *peerCache) drop(c cluster.Name) {
 	e.mu.Unlock()
 }
 
-func clonePeers(p []cluster.Peer) []cluster.Peer { return append([]cluster.Peer(nil), p...) }
-
-// WaitConnected waits until every agent of c is connected to the peer,
-// reading the agents afresh each time.
+// WaitConnected waits until c is connected to its peer in both layers,
+// reading them afresh each time: every agent of c sees the peer through its
+// local clustermesh-apiserver, and the kvstoremesh there, which fills it,
+// reports its link to the peer's apiserver up and synced.
 func (b *Backend) WaitConnected(ctx context.Context, c cluster.Name, log cluster.Logger) error {
 	peer := c.Peer()
 	var last cluster.Peer
-	hint := fmt.Sprintf("look at the agents: kubectl --kubeconfig %s -n kube-system exec ds/cilium -c cilium-agent -- cilium status; the peer's clustermesh-apiserver must answer on its node IP and NodePort", b.kubeconfigHintPath(c))
+	kcfg := b.kubeconfigHintPath(c)
+	hint := fmt.Sprintf("look at kvstoremesh (kubectl --kubeconfig %s -n kube-system exec deploy/clustermesh-apiserver -c kvstoremesh -- clustermesh-apiserver kvstoremesh-dbg status) and the agents (kubectl --kubeconfig %s -n kube-system exec ds/cilium -c cilium-agent -- cilium status); the peer's clustermesh-apiserver must answer on its node IP and NodePort", kcfg, kcfg)
 	err := b.waitFor(ctx, log, fmt.Sprintf("the agents of %s to connect to %s", c, peer), b.timeouts.Connect, hint,
 		func(ctx context.Context) (bool, string, error) {
 			b.peers.drop(c)
@@ -231,18 +268,24 @@ func (b *Backend) WaitConnected(ctx context.Context, c cluster.Name, log cluster
 				return false, "", err
 			}
 			if !st.Exists {
-				return false, "", cluster.WithHint(fmt.Errorf("cluster %s does not exist", c), "run the \"create-clusters\" step first")
+				return false, "", fmt.Errorf("%s: %w", c, cluster.ErrNoCluster)
 			}
 			p, ok := st.Mesh.Peer(peer)
 			if !ok {
-				return false, "", cluster.WithHint(fmt.Errorf("cluster %s is not configured to connect to %s", c, peer), "run the \"connect\" step")
+				return false, "", fmt.Errorf("cluster %s is not configured to connect to %s: %w", c, peer, cluster.ErrNotConnected)
 			}
 			last = p
 			state := p.String()
 			if p.Problem != "" {
 				state += " (" + p.Problem + ")"
 			}
-			return p.OK(), state, nil
+			// The agents see the peer through their local apiserver; the
+			// link behind it must be up too, where KVStoreMesh answers.
+			link, linked := st.Mesh.Link(peer)
+			if linked {
+				state += "; " + link.String(c)
+			}
+			return p.OK() && (!linked || link.Unknown || link.OK()), state, nil
 		})
 	if err != nil {
 		return err

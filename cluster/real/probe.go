@@ -81,7 +81,9 @@ func (p *probeCounter) result() cluster.ProbeResult {
 // Probe runs the seed's wget loop for n requests in the busybox pod of
 // cluster from, in one exec, and counts which cluster answered each; the
 // counts reach progress as the lines arrive.
-func (b *Backend) Probe(ctx context.Context, from cluster.Name, n int, progress cluster.ProbeProgress) (cluster.ProbeResult, error) {
+// Answers are what the mesh gives: p.ID names nothing here.
+func (b *Backend) Probe(ctx context.Context, p cluster.ProbeSpec, progress cluster.ProbeProgress) (cluster.ProbeResult, error) {
+	from, n := p.From, p.Requests
 	res := cluster.ProbeResult{From: from, Requests: n}
 	if n < 1 || n > cluster.MaxProbeRequests {
 		return res, fmt.Errorf("probe from %s: %d requests is outside 1..%d", from, n, cluster.MaxProbeRequests)
@@ -96,17 +98,17 @@ func (b *Backend) Probe(ctx context.Context, from cluster.Name, n int, progress 
 	}
 	pod := runningPod(pods.Items)
 	if pod == "" {
-		return res, cluster.WithHint(fmt.Errorf("probe from %s: no running busybox pod", from), "run the \"deploy\" step first")
+		return res, fmt.Errorf("probe from %s: no running busybox pod: %w", from, cluster.ErrNoDemo)
 	}
 	counter := &probeCounter{res: res, progress: progress}
 	cmd := []string{"/bin/sh", "-c", ProbeScript(n, b.timeouts.ProbeWget)}
 	err = b.executor().Exec(ctx, from, demoNamespace, pod, "busybox", cmd, counter)
 	res = counter.result()
 	if err != nil {
-		return res, cluster.WithHint(fmt.Errorf("probe from %s: exec in pod %s: %w", from, pod, err), "retry the step")
+		return res, cluster.WithHint(fmt.Errorf("probe from %s: exec in pod %s: %w", from, pod, err), "retry")
 	}
 	if res.Done() < n {
-		return res, cluster.WithHint(fmt.Errorf("probe from %s: the loop ended after %d of %d requests", from, res.Done(), n), "retry the step")
+		return res, cluster.WithHint(fmt.Errorf("probe from %s: the loop ended after %d of %d requests", from, res.Done(), n), "retry")
 	}
 	return res, nil
 }

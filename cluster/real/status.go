@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -61,7 +62,8 @@ func (b *Backend) kindGone(ctx context.Context, c cluster.Name, apiErr error) bo
 // Status reads c's state for the status panes and the steps' checks, as
 // `kubectl get nodes`, `cilium status` and `cilium clustermesh status`
 // show it. A cluster that does not exist yet has Exists false; mesh peers
-// come from the agents (cached briefly, see Options.StatusCacheTTL).
+// come from the agents and the peer links from KVStoreMesh (both cached
+// briefly, see Options.StatusCacheTTL).
 func (b *Backend) Status(ctx context.Context, c cluster.Name) (cluster.Status, error) {
 	st := cluster.Status{Cluster: c}
 	ok, err := b.exists(c)
@@ -96,9 +98,15 @@ func (b *Backend) Status(ctx context.Context, c cluster.Name) (cluster.Status, e
 		return st, fmt.Errorf("read the status of %s: %w", c, err)
 	}
 	if len(configured) > 0 {
-		st.Mesh.Peers = b.peers.get(ctx, c, configured, func(ctx context.Context) []cluster.Peer {
-			return b.readPeers(ctx, c, kc, configured)
+		r := b.peers.get(ctx, c, configured, func(ctx context.Context) meshReading {
+			var r meshReading
+			var wg sync.WaitGroup
+			wg.Go(func() { r.links = b.readLinks(ctx, c, kc, configured) })
+			r.peers = b.readPeers(ctx, c, kc, configured)
+			wg.Wait()
+			return r
 		})
+		st.Mesh.Peers, st.Mesh.Links = r.peers, r.links
 	}
 	return st, nil
 }

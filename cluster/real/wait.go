@@ -68,6 +68,11 @@ func retryable(err error) bool {
 	case apierrors.IsForbidden(err), apierrors.IsUnauthorized(err), apierrors.IsBadRequest(err), apierrors.IsInvalid(err):
 		return false
 	}
+	for _, missing := range cluster.Prerequisites() {
+		if errors.Is(err, missing) {
+			return false
+		}
+	}
 	var he *cluster.HintError
 	// Errors the backend raises itself carry a hint and are final;
 	// anything else (a refused connection while the API restarts) is not.

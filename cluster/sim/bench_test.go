@@ -15,7 +15,7 @@ func BenchmarkProbe100k(b *testing.B) {
 	be := bring(b, 1, scenario(global), scenario(global, replicas(3)))
 	ctx := context.Background()
 	for b.Loop() {
-		res, err := be.Probe(ctx, cluster.US, n, nil)
+		res, err := be.Probe(ctx, cluster.ProbeSpec{From: cluster.US, Requests: n}, nil)
 		if err != nil || res.Done() != n {
 			b.Fatalf("probe: %v, %v", res, err)
 		}

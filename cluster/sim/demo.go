@@ -96,8 +96,7 @@ func (b *Backend) DeployDemo(ctx context.Context, c cluster.Name, log cluster.Lo
 			return err
 		}
 		if cs.readyNodes() == 0 {
-			return cluster.WithHint(fmt.Errorf("deploy the demo in %s: pods would stay Pending: no node is Ready (no CNI)", c),
-				"install Cilium first")
+			return fmt.Errorf("deploy the demo in %s: pods would stay Pending: no node is Ready (%w)", c, cluster.ErrNoCilium)
 		}
 		if cs.Deployments == nil {
 			cs.Deployments = map[string]*deployment{}
@@ -192,7 +191,7 @@ func (b *Backend) rollout(ctx context.Context, c cluster.Name, name string, star
 			}
 			d, ok := cs.Deployments[name]
 			if !ok {
-				return fmt.Errorf("deployment %s not found in %s", name, c)
+				return fmt.Errorf("deployment %s not found in %s: %w", name, c, cluster.ErrNoDemo)
 			}
 			pending, terminating, w = d.count(podPending), d.count(podTerminating), d.workload()
 			return nil
@@ -242,7 +241,7 @@ func (b *Backend) ConfigureService(ctx context.Context, c cluster.Name, change c
 		}
 		svc, ok := cs.Services[helloWorld]
 		if !ok {
-			return cluster.WithHint(fmt.Errorf("annotate service hello-world in %s: service not found", c), "run the \"deploy\" step first")
+			return fmt.Errorf("annotate service hello-world in %s: service not found: %w", c, cluster.ErrNoDemo)
 		}
 		if svc.Annotations == nil {
 			svc.Annotations = map[string]string{}
@@ -271,7 +270,7 @@ func (b *Backend) Scale(ctx context.Context, c cluster.Name, replicas int, log c
 		}
 		d, ok := cs.Deployments[helloWorld]
 		if !ok {
-			return cluster.WithHint(fmt.Errorf("scale hello-world in %s: deployment not found", c), "run the \"deploy\" step first")
+			return fmt.Errorf("scale hello-world in %s: deployment not found: %w", c, cluster.ErrNoDemo)
 		}
 		d.Replicas = replicas
 		s.reconcile(c, helloWorld)

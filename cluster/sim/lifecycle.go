@@ -25,6 +25,7 @@ const (
 	latAPIServer    = 12 * time.Second
 	latExtract      = 1 * time.Second
 	latConnectAgent = 2 * time.Second
+	latKVStoreMesh  = 2 * time.Second
 )
 
 // nodeImage is the node image kind v0.33 uses by default.
@@ -34,7 +35,7 @@ const nodeImage = "kindest/node:v1.37.0"
 func needCluster(s *state, c cluster.Name) (*clusterState, error) {
 	cs := s.Clusters[c]
 	if !cs.exists() {
-		return nil, cluster.WithHint(fmt.Errorf("cluster %s does not exist", c), "run the \"create-clusters\" step first")
+		return nil, fmt.Errorf("%s: %w", c, cluster.ErrNoCluster)
 	}
 	return cs, nil
 }
@@ -45,7 +46,7 @@ func needCilium(s *state, c cluster.Name) (*clusterState, error) {
 		return nil, err
 	}
 	if cs.Cilium == nil {
-		return nil, cluster.WithHint(fmt.Errorf("cilium is not installed in %s", c), "run the \"install-cilium\" step first")
+		return nil, fmt.Errorf("%w in %s", cluster.ErrNoCilium, c)
 	}
 	return cs, nil
 }
@@ -56,7 +57,7 @@ func needMesh(s *state, c cluster.Name) (*clusterState, error) {
 		return nil, err
 	}
 	if cs.Cilium.Mesh == nil || !cs.Cilium.Mesh.APIServerReady || !cs.Cilium.Mesh.CertsReady {
-		return nil, cluster.WithHint(fmt.Errorf("cluster mesh is not enabled in %s", c), "run the \"enable-clustermesh\" step first")
+		return nil, fmt.Errorf("%w in %s", cluster.ErrMeshNotEnabled, c)
 	}
 	return cs, nil
 }
@@ -165,7 +166,7 @@ func (b *Backend) ShareCA(ctx context.Context, from, to cluster.Name, log cluste
 			}
 			if dst.Cilium != nil {
 				return cluster.WithHint(fmt.Errorf("share the Cilium CA: Cilium in %s already runs with its own CA", to),
-					"the mesh would be limited; run the teardown step and start the lab again")
+					"the mesh would be limited; delete both clusters and start again")
 			}
 		}
 		return nil
@@ -206,7 +207,7 @@ func (b *Backend) InstallCilium(ctx context.Context, c cluster.Name, log cluster
 	if installed != nil {
 		if installed.ClusterName != string(c) || installed.ClusterID != c.ID() {
 			return cluster.WithHint(fmt.Errorf("install cilium in %s: already installed as cluster %q id %d", c, installed.ClusterName, installed.ClusterID),
-				"run the teardown step and start the lab again")
+				"delete both clusters and start again")
 		}
 		log.Logf("Cilium %s is already installed in %s (release cilium, namespace kube-system)", installed.Version, c)
 		return nil
@@ -410,6 +411,9 @@ func mergePeer(list []peerConfig, p peerConfig) []peerConfig {
 			if q.Port == p.Port && len(q.IPs) == len(p.IPs) && q.IPs[0] == p.IPs[0] && q.TLS == p.TLS {
 				p.Connected = q.Connected
 			}
+			// kvstoremesh keeps its cache of the peer across a change
+			// of address: it only reconnects.
+			p.Cache = q.Cache
 			list[i] = p
 			return list
 		}
@@ -417,31 +421,55 @@ func mergePeer(list []peerConfig, p peerConfig) []peerConfig {
 	return append(list, p)
 }
 
-// WaitConnected waits until every agent of c is connected to the peer.
+// WaitConnected waits until c is connected to its peer in both layers:
+// first c's kvstoremesh connects to the peer's clustermesh-apiserver and
+// syncs its state into c's etcd, then every agent of c, connected to its
+// local clustermesh-apiserver, picks the peer up from there. A peer link
+// that cannot come up fails at once, saying why.
 func (b *Backend) WaitConnected(ctx context.Context, c cluster.Name, log cluster.Logger) error {
 	peer := c.Peer()
 	for {
 		var p cluster.Peer
+		var link cluster.PeerLink
 		var found bool
 		b.read(func(s *state) error {
-			p, found = s.status(c).Mesh.Peer(peer)
+			if cfg := s.entry(c); cfg != nil {
+				found, p, link = true, s.agentsView(c, *cfg), s.link(c, *cfg)
+			}
 			return nil
 		})
 		switch {
 		case !found:
-			return cluster.WithHint(fmt.Errorf("cluster %s is not configured to connect to %s", c, peer), "run the \"connect\" step")
+			return fmt.Errorf("cluster %s has no entry for %s: %w", c, peer, cluster.ErrNotConnected)
+		case !link.Connected:
+			return fmt.Errorf("kvstoremesh in %s cannot connect to %s: %s", c, peer, link.Status)
 		case p.OK():
-			log.Logf("🔌 %s → %s", c, p)
+			log.Logf("🔌 %s → %s (agents via their local clustermesh-apiserver)", c, p)
 			return nil
+		case !link.Synced:
+			err := b.step(ctx, log, latKVStoreMesh, fmt.Sprintf("Waiting for kvstoremesh in %s to sync %s from %s's clustermesh-apiserver", c, peer, peer), func(s *state) error {
+				cfg := s.entry(c)
+				if cfg == nil {
+					return fmt.Errorf("cluster %s lost its entry for %s: %w", c, peer, cluster.ErrNotConnected)
+				}
+				if lp := s.linkProblem(c, *cfg); lp != "" {
+					return fmt.Errorf("kvstoremesh in %s cannot connect to %s: %s", c, peer, lp)
+				}
+				side := s.Clusters[peer].side()
+				cfg.Cache = &side
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			log.Logf("🔗 peer link %s→%s up: kvstoremesh in %s cached %s's state in its local etcd", c, peer, c, peer)
+			continue
 		case p.Problem != "":
-			return fmt.Errorf("agents in %s cannot connect to %s: %s", c, peer, p.Problem)
+			return fmt.Errorf("agents in %s cannot connect to their clustermesh-apiserver: %s", c, p.Problem)
 		}
 		err := b.step(ctx, log, latConnectAgent, fmt.Sprintf("Waiting for agents in %s: %s", c, p), func(s *state) error {
-			m := s.Clusters[c].Cilium.Mesh
-			for i := range m.Clusters {
-				if m.Clusters[i].Name == string(peer) {
-					m.Clusters[i].Connected++
-				}
+			if cfg := s.entry(c); cfg != nil {
+				cfg.Connected++
 			}
 			return nil
 		})
@@ -449,6 +477,26 @@ func (b *Backend) WaitConnected(ctx context.Context, c cluster.Name, log cluster
 			return err
 		}
 	}
+}
+
+// ScaleAPIServer scales c's clustermesh-apiserver Deployment to 0 or 1
+// replica, as `kubectl -n kube-system scale deployment
+// clustermesh-apiserver --replicas n` would. At 0 its kvstoremesh and its
+// etcd stop: c's link to the peer and the peer's link to c go down, c's
+// agents lose their local apiserver, and every load balancer keeps the
+// remote backends it last had.
+func (b *Backend) ScaleAPIServer(ctx context.Context, c cluster.Name, replicas int, log cluster.Logger) error {
+	if replicas < 0 || replicas > 1 {
+		return fmt.Errorf("scale clustermesh-apiserver in %s: %d replicas is outside 0..1", c, replicas)
+	}
+	return b.step(ctx, log, latPodScale, fmt.Sprintf("Scaling deployment clustermesh-apiserver in %s to %d replica(s)", c, replicas), func(s *state) error {
+		cs, err := needMesh(s, c)
+		if err != nil {
+			return err
+		}
+		cs.Cilium.Mesh.Stopped = replicas == 0
+		return nil
+	})
 }
 
 // Disconnect removes the peer from c's mesh configuration, as

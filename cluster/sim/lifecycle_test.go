@@ -267,8 +267,8 @@ func TestShareCA(t *testing.T) {
 		must(t, b.CreateCluster(ctx, cluster.US, log))
 		must(t, b.CreateCluster(ctx, cluster.EU, log))
 		err := b.ShareCA(ctx, cluster.US, cluster.EU, log)
-		if err == nil || cluster.HintOf(err) == "" {
-			t.Fatalf("ShareCA before installing in us: %v, want an error with a hint", err)
+		if !errors.Is(err, cluster.ErrNoCilium) {
+			t.Fatalf("ShareCA before installing in us: %v, want ErrNoCilium", err)
 		}
 	})
 	t.Run("needs the destination cluster", func(t *testing.T) {
@@ -402,8 +402,8 @@ func TestConnectValidation(t *testing.T) {
 			must(t, b.InstallCilium(ctx, c, cluster.Discard))
 		}
 		err := b.Connect(ctx, cluster.US, cluster.EU, cluster.Discard)
-		if err == nil || cluster.HintOf(err) == "" {
-			t.Fatalf("Connect without Cluster Mesh: %v, want an error with a hint", err)
+		if !errors.Is(err, cluster.ErrMeshNotEnabled) {
+			t.Fatalf("Connect without Cluster Mesh: %v, want ErrMeshNotEnabled", err)
 		}
 	})
 	t.Run("CA mismatch connects with TLS entries and warns", func(t *testing.T) {
@@ -421,11 +421,15 @@ func TestConnectValidation(t *testing.T) {
 			}
 			must(t, b.WaitConnected(ctx, c, cluster.Discard))
 		}
-		// Without the tls block the agents could not verify the peer.
+		// Without the tls block kvstoremesh could not verify the peer; the
+		// agents keep what it had cached.
 		b.st.Clusters[cluster.US].Cilium.Mesh.Clusters[0].TLS = false
-		p, _ := statuses(t, b)[0].Mesh.Peer(cluster.EU)
-		if p.Connected != 0 || !strings.Contains(p.Problem, "unknown authority") {
-			t.Errorf("us → eu without tls block and different CAs: %+v, want not connected, unknown authority", p)
+		st := statuses(t, b)[0]
+		if l, _ := st.Mesh.Link(cluster.EU); l.Connected || !strings.Contains(l.Status, "unknown authority") {
+			t.Errorf("us → eu without tls block and different CAs: link %+v, want down, unknown authority", l)
+		}
+		if p, _ := st.Mesh.Peer(cluster.EU); !p.OK() {
+			t.Errorf("agents of us after their kvstoremesh lost eu: %+v, want still connected to their apiserver", p)
 		}
 	})
 	t.Run("one CA connects without TLS entries", func(t *testing.T) {
@@ -445,7 +449,10 @@ func TestConnectValidation(t *testing.T) {
 	})
 }
 
-// A peer that goes away is reported and its backends stop being used.
+// A peer that goes away is reported as a broken peer link. Cilium keeps
+// what kvstoremesh cached when a connection is lost (clustermesh-cache-ttl
+// 0, pkg/clustermesh), so US's agents still know EU's backend, and the
+// requests sent to it fail.
 func TestDeletedPeer(t *testing.T) {
 	b := newTestBackend(t, Options{Seed: 1})
 	setup(t, b, true)
@@ -454,14 +461,17 @@ func TestDeletedPeer(t *testing.T) {
 		must(t, b.ConfigureService(ctx, c, cluster.ServiceChange{Global: cluster.Bool(true)}, cluster.Discard))
 	}
 	must(t, b.DeleteCluster(ctx, cluster.EU, cluster.Discard))
-	p, ok := statuses(t, b)[0].Mesh.Peer(cluster.EU)
-	if !ok || p.Connected != 0 || !strings.Contains(p.Problem, "does not exist") {
-		t.Errorf("us → deleted eu: %+v", p)
+	st := statuses(t, b)[0]
+	if l, ok := st.Mesh.Link(cluster.EU); !ok || l.Connected || !strings.Contains(l.Status, "does not exist") {
+		t.Errorf("us → deleted eu: link %+v, want down, saying eu does not exist", l)
 	}
-	res, err := b.Probe(ctx, cluster.US, 100, nil)
+	if p, _ := st.Mesh.Peer(cluster.EU); !p.OK() || p.ViaKVStoreMesh != 3 {
+		t.Errorf("us's agents after eu went: %+v, want connected to their apiserver, eu via kvstoremesh", p)
+	}
+	res, err := b.Probe(ctx, cluster.ProbeSpec{From: cluster.US, Requests: 100}, nil)
 	must(t, err)
-	if res.Answers.US != 100 {
-		t.Errorf("probe from us with eu deleted: %s, want all from US", res)
+	if res.Answers.EU != 0 || res.Errors == 0 || res.Answers.US == 0 {
+		t.Errorf("probe from us with eu deleted: %s, want US answers and failed requests to the stale EU backend", res)
 	}
 	if err := b.WaitConnected(ctx, cluster.US, cluster.Discard); err == nil {
 		t.Error("WaitConnected to a deleted peer succeeded")
@@ -506,7 +516,10 @@ func TestPersistence(t *testing.T) {
 		{"annotate eu", func() error {
 			return b.ConfigureService(ctx, cluster.EU, cluster.ServiceChange{Global: cluster.Bool(true)}, log)
 		}},
-		{"probe", func() error { _, err := b.Probe(ctx, cluster.EU, 50, nil); return err }},
+		{"probe", func() error {
+			_, err := b.Probe(ctx, cluster.ProbeSpec{From: cluster.EU, Requests: 50}, nil)
+			return err
+		}},
 		{"scale us", func() error { return b.Scale(ctx, cluster.US, 0, log) }},
 	}
 	for _, op := range ops {
@@ -529,9 +542,9 @@ func TestPersistence(t *testing.T) {
 	// The reopened backend's next probes are the live one's.
 	r := reopened()
 	for _, from := range []cluster.Name{cluster.EU, cluster.US, cluster.EU} {
-		want, err := b.Probe(ctx, from, 500, nil)
+		want, err := b.Probe(ctx, cluster.ProbeSpec{From: from, Requests: 500}, nil)
 		must(t, err)
-		got, err := r.Probe(ctx, from, 500, nil)
+		got, err := r.Probe(ctx, cluster.ProbeSpec{From: from, Requests: 500}, nil)
 		must(t, err)
 		if got != want {
 			t.Errorf("probe from %s: reopened %v, live %v", from, got, want)
@@ -660,19 +673,19 @@ func TestScaleAndDeployErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no node is Ready") {
 		t.Errorf("deploy before Cilium: %v", err)
 	}
-	if err := b.Scale(ctx, cluster.US, 1, cluster.Discard); err == nil || cluster.HintOf(err) == "" {
-		t.Errorf("scale before deploy: %v, want an error with a hint", err)
+	if err := b.Scale(ctx, cluster.US, 1, cluster.Discard); !errors.Is(err, cluster.ErrNoDemo) {
+		t.Errorf("scale before deploy: %v, want ErrNoDemo", err)
 	}
-	if err := b.ConfigureService(ctx, cluster.US, cluster.ServiceChange{Global: cluster.Bool(true)}, cluster.Discard); err == nil || cluster.HintOf(err) == "" {
-		t.Errorf("annotate before deploy: %v, want an error with a hint", err)
+	if err := b.ConfigureService(ctx, cluster.US, cluster.ServiceChange{Global: cluster.Bool(true)}, cluster.Discard); !errors.Is(err, cluster.ErrNoDemo) {
+		t.Errorf("annotate before deploy: %v, want ErrNoDemo", err)
 	}
 	for _, n := range []int{-1, maxSimScale + 1} {
 		if err := b.Scale(ctx, cluster.US, n, cluster.Discard); err == nil {
 			t.Errorf("scale to %d succeeded", n)
 		}
 	}
-	if err := b.InstallCilium(ctx, cluster.EU, cluster.Discard); err == nil || cluster.HintOf(err) == "" {
-		t.Errorf("install into a missing cluster: %v, want an error with a hint", err)
+	if err := b.InstallCilium(ctx, cluster.EU, cluster.Discard); !errors.Is(err, cluster.ErrNoCluster) {
+		t.Errorf("install into a missing cluster: %v, want ErrNoCluster", err)
 	}
 }
 

@@ -24,7 +24,8 @@ func DefaultScenario() Scenario {
 
 // Bring drives the backend through the lab's setup (clusters, Cilium with a
 // shared CA, Cluster Mesh, connect, demo app) and then applies the two
-// scenarios, using the same operations the lab's steps use.
+// scenarios, using the same operations the lab's steps use, and waits
+// until the mesh has propagated them.
 func (b *Backend) Bring(ctx context.Context, us, eu Scenario) error {
 	log := cluster.Discard
 	both := func(fn func(c cluster.Name) error) error {
@@ -69,48 +70,20 @@ func (b *Backend) Bring(ctx context.Context, us, eu Scenario) error {
 			}
 		}
 	}
-	return nil
+	return b.WaitSettled(ctx)
 }
 
 // Explain says, in words, which backends a request from cluster from can
-// reach and why, following the rules Candidates applies.
+// reach right now and why, following the rules cluster.Candidates applies
+// to what the cluster's agents see.
 func (b *Backend) Explain(from cluster.Name) string {
-	var local, remote Side
+	var local, remote cluster.Side
 	var connected bool
 	b.read(func(s *state) error {
-		local, remote, connected = s.Clusters[from].side(), s.Clusters[from.Peer()].side(), s.connectedTo(from)
+		local, remote, connected = s.lbView(from)
 		return nil
 	})
-	nl, nr := Candidates(local, remote, connected)
-	why := explainRule(from, local, remote, connected, nl, nr)
-	if nl+nr == 0 {
-		why += "; with no backend to pick, every request fails"
-	}
+	nl, nr := cluster.Candidates(local, remote, connected)
 	return fmt.Sprintf("A request from %s can reach %d backend pod(s) in %s and %d in %s: %s.",
-		from.Label(), nl, from.Label(), nr, from.Peer().Label(), why)
-}
-
-func explainRule(from cluster.Name, local, remote Side, connected bool, nl, nr int) string {
-	peer := from.Peer().Label()
-	switch {
-	case !local.ServiceExists:
-		return "there is no hello-world Service in " + from.Label()
-	case !local.Settings.Global:
-		return "the Service is not global in " + from.Label() + ", so only local pods are used"
-	case !connected:
-		return from.Label() + "'s agents are not connected to " + peer + ", so no remote backend is known"
-	case !remote.Settings.Global:
-		return "the Service is not global in " + peer + ", so " + peer + " exports nothing"
-	case !remote.Settings.Shared:
-		return peer + " marks its Service shared=false, so it exports no backend"
-	case local.Settings.Affinity == cluster.AffinityLocal && nl > 0:
-		return "affinity local keeps requests home while a local backend is active"
-	case local.Settings.Affinity == cluster.AffinityLocal:
-		return "affinity local, but no local backend is active: failover to " + peer
-	case local.Settings.Affinity == cluster.AffinityRemote && nr > 0:
-		return "affinity remote prefers " + peer + "'s backends while one is active"
-	case local.Settings.Affinity == cluster.AffinityRemote:
-		return "affinity remote, but " + peer + " has no active backend: falling back to local"
-	}
-	return "affinity none spreads requests uniformly over every ready pod of both clusters"
+		from.Label(), nl, from.Label(), nr, from.Peer().Label(), cluster.Reason(from, local, remote, connected))
 }

@@ -87,8 +87,9 @@ type Backend struct {
 	opts  Options
 	clock Clock
 
-	mu sync.Mutex
-	st *state
+	mu   sync.Mutex
+	st   *state
+	prop propagation
 }
 
 var _ cluster.Backend = (*Backend)(nil)
@@ -124,6 +125,7 @@ func New(opts Options) (*Backend, error) {
 	if err := st.validate(); err != nil {
 		return nil, &CorruptError{Err: err}
 	}
+	st.catchUp()
 	b.st = &st
 	return b, nil
 }
@@ -146,6 +148,7 @@ func (b *Backend) Close() error { return nil }
 func (b *Backend) Status(ctx context.Context, c cluster.Name) (cluster.Status, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.arriveLocked()
 	return b.st.status(c), nil
 }
 
@@ -154,9 +157,11 @@ func (b *Backend) Status(ctx context.Context, c cluster.Name) (cluster.Status, e
 func (b *Backend) update(fn func(s *state) error) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.arriveLocked()
 	if err := fn(b.st); err != nil {
 		return err
 	}
+	b.propagateLocked()
 	return b.saveLocked()
 }
 
@@ -178,6 +183,7 @@ func (b *Backend) saveLocked() error {
 func (b *Backend) read(fn func(s *state) error) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.arriveLocked()
 	return fn(b.st)
 }
 
@@ -210,4 +216,10 @@ func (b *Backend) Preflight(ctx context.Context) []cluster.Check {
 		{Name: "Host ports 32042, 31234, 31235", Status: cluster.Pass, Detail: "not needed: simulated clusters map no host ports"},
 		{Name: "Cilium chart", Status: cluster.Pass, Detail: "simulated Cilium " + b.opts.CiliumVersion + " (behaviour modelled in process, no images pulled)"},
 	}
+}
+
+// Sleep waits d on the simulated mesh's timeline: d scaled by its speed,
+// nothing at instant speed. It makes the backend a cluster.Timeline.
+func (b *Backend) Sleep(ctx context.Context, d time.Duration) error {
+	return b.clock.Sleep(ctx, d)
 }

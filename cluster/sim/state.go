@@ -67,23 +67,39 @@ type ciliumState struct {
 }
 
 type meshState struct {
-	ServiceType    string       `json:"serviceType"`
-	NodePort       int          `json:"nodePort"`
-	CertsReady     bool         `json:"certsReady"`
-	APIServerReady bool         `json:"apiserverReady"`
-	Clusters       []peerConfig `json:"clusters,omitempty"`
+	ServiceType    string `json:"serviceType"`
+	NodePort       int    `json:"nodePort"`
+	CertsReady     bool   `json:"certsReady"`
+	APIServerReady bool   `json:"apiserverReady"`
+	// Stopped is set while the clustermesh-apiserver Deployment is scaled
+	// to zero (ScaleAPIServer): its etcd, its apiserver and its kvstoremesh
+	// are gone until it is scaled back.
+	Stopped  bool         `json:"stopped,omitempty"`
+	Clusters []peerConfig `json:"clusters,omitempty"`
 }
 
-// peerConfig is one clustermesh.config.clusters entry, plus how many agents
-// have established the connection it describes.
+// up reports a clustermesh-apiserver that serves: its kvstoremesh runs and
+// its etcd answers the local agents and the peer's kvstoremesh.
+func (m *meshState) up() bool { return m != nil && m.APIServerReady && !m.Stopped }
+
+// peerConfig is one clustermesh.config.clusters entry, with the two layers
+// of the connection it describes: this cluster's kvstoremesh caches the
+// peer's state, and the agents read it from their local apiserver.
 type peerConfig struct {
 	Name string   `json:"name"`
 	IPs  []string `json:"ips"`
 	Port int      `json:"port"`
 	// TLS is set when connect had to add the peer's own CA because the
 	// clusters do not share one.
-	TLS       bool `json:"tls,omitempty"`
-	Connected int  `json:"connected"`
+	TLS bool `json:"tls,omitempty"`
+	// Connected counts the agents connected to the local apiserver that
+	// have picked the peer up from it.
+	Connected int `json:"connected"`
+	// Cache is the peer's hello-world as kvstoremesh last synced it into
+	// the local etcd, and so as the local agents' load balancer sees it;
+	// nil until the first sync. Like Cilium's (clustermesh-cache-ttl 0),
+	// it outlives a broken link and goes only with the entry.
+	Cache *cluster.Side `json:"cache,omitempty"`
 }
 
 type deployment struct {
@@ -166,8 +182,8 @@ func (c *clusterState) readyNodes() int {
 	return n
 }
 
-// peerProblem says why agents of c cannot connect to the peer p described by
-// cfg, or "" when they can: the peer must exist with a running
+// peerProblem says why c's kvstoremesh cannot reach the peer p described
+// by cfg, or "" when it can: the peer must exist with a serving
 // clustermesh-apiserver at the configured address, and trust the same CA
 // unless the entry carries the peer's CA.
 func peerProblem(c, p *clusterState, cfg peerConfig) string {
@@ -176,7 +192,7 @@ func peerProblem(c, p *clusterState, cfg peerConfig) string {
 		return fmt.Sprintf("cluster %s does not exist", cfg.Name)
 	case p.Cilium == nil || p.Cilium.Mesh == nil:
 		return fmt.Sprintf("Cluster Mesh is not enabled in %s", cfg.Name)
-	case !p.Cilium.Mesh.APIServerReady:
+	case !p.Cilium.Mesh.up():
 		return fmt.Sprintf("clustermesh-apiserver in %s is not ready", cfg.Name)
 	case len(cfg.IPs) == 0 || cfg.IPs[0] != p.controlPlaneIP() || cfg.Port != p.Cilium.Mesh.NodePort:
 		return fmt.Sprintf("no clustermesh-apiserver answers at %v:%d", cfg.IPs, cfg.Port)
@@ -186,32 +202,85 @@ func peerProblem(c, p *clusterState, cfg peerConfig) string {
 	return ""
 }
 
-// connectedTo reports whether c's agents are connected to the peer's
-// clustermesh-apiserver right now.
-func (s *state) connectedTo(from cluster.Name) bool {
-	c, p := s.Clusters[from], s.Clusters[from.Peer()]
-	if c.Cilium == nil || c.Cilium.Mesh == nil {
-		return false
+// linkProblem says why the peer link of c (its kvstoremesh, a container of
+// its clustermesh-apiserver, to the peer's apiserver) is down, or "".
+func (s *state) linkProblem(c cluster.Name, cfg peerConfig) string {
+	cs := s.Clusters[c]
+	if cs.Cilium == nil || !cs.Cilium.Mesh.up() {
+		return "the local clustermesh-apiserver (which runs kvstoremesh) is not ready"
 	}
-	for _, cfg := range c.Cilium.Mesh.Clusters {
-		if cfg.Name == string(from.Peer()) {
-			return cfg.Connected > 0 && peerProblem(c, p, cfg) == ""
+	p, ok := s.Clusters[cluster.Name(cfg.Name)]
+	if !ok {
+		return "unknown cluster"
+	}
+	return peerProblem(cs, p, cfg)
+}
+
+// agentsProblem says why c's agents do not see the peer of cfg through
+// their local apiserver, or "": the apiserver must serve, and kvstoremesh
+// must have synced the peer at least once.
+func (s *state) agentsProblem(c cluster.Name, cfg peerConfig) string {
+	cs := s.Clusters[c]
+	switch {
+	case cs.Cilium == nil || !cs.Cilium.Mesh.up():
+		return "the local clustermesh-apiserver is not ready"
+	case cfg.Cache == nil:
+		msg := fmt.Sprintf("%s is not in the local clustermesh-apiserver yet (kvstoremesh has not synced it)", cfg.Name)
+		if lp := s.linkProblem(c, cfg); lp != "" {
+			msg += ": " + lp
+		}
+		return msg
+	}
+	return ""
+}
+
+// entry returns c's clustermesh.config.clusters entry for its peer.
+func (s *state) entry(c cluster.Name) *peerConfig {
+	cs := s.Clusters[c]
+	if cs == nil || cs.Cilium == nil || cs.Cilium.Mesh == nil {
+		return nil
+	}
+	for i := range cs.Cilium.Mesh.Clusters {
+		if cs.Cilium.Mesh.Clusters[i].Name == string(c.Peer()) {
+			return &cs.Cilium.Mesh.Clusters[i]
 		}
 	}
-	return false
+	return nil
+}
+
+// lbView is what the load balancer of cluster from works with: its own
+// hello-world as it is, the peer's as the agents last received it, and
+// whether they received it at all. The agents keep what they have while
+// the chain is broken, as Cilium does.
+func (s *state) lbView(from cluster.Name) (local, remote cluster.Side, connected bool) {
+	local = s.Clusters[from].side()
+	cfg := s.entry(from)
+	if cfg == nil || cfg.Cache == nil || cfg.Connected == 0 {
+		return local, cluster.Side{}, false
+	}
+	return local, *cfg.Cache, true
 }
 
 // side is the load balancer's view of one cluster's hello-world Service.
-func (c *clusterState) side() Side {
+func (c *clusterState) side() cluster.Side {
 	svc, ok := c.Services["hello-world"]
 	if !ok || !c.exists() {
-		return Side{}
+		return cluster.Side{}
 	}
-	sd := Side{ServiceExists: true, Settings: cluster.SettingsFromAnnotations(svc.Annotations)}
+	sd := cluster.Side{ServiceExists: true, Settings: cluster.SettingsFromAnnotations(svc.Annotations)}
 	if d, ok := c.Deployments["hello-world"]; ok {
 		sd.Ready = d.count(podRunning)
 	}
 	return sd
+}
+
+// running counts the hello-world pods that would answer a request sent to
+// them: a stale backend of a peer's cache may point at one that is gone.
+func (c *clusterState) running() int {
+	if d, ok := c.Deployments["hello-world"]; ok && c.exists() {
+		return d.count(podRunning)
+	}
+	return 0
 }
 
 // status renders the cluster as the backend's Status.
@@ -231,18 +300,14 @@ func (s *state) status(n cluster.Name) cluster.Status {
 		if m := ci.Mesh; m != nil {
 			st.Mesh = cluster.Mesh{
 				Enabled: true, ServiceType: m.ServiceType, NodePort: m.NodePort, CertsReady: m.CertsReady,
-				APIServer: cluster.Workload{Present: true, Desired: 1, Ready: b2i(m.APIServerReady), Available: b2i(m.APIServerReady)},
+				APIServer: cluster.Workload{Present: true, Desired: 1, Ready: b2i(m.up()), Available: b2i(m.up())},
+			}
+			if m.Stopped {
+				st.Mesh.APIServer.Desired = 0
 			}
 			for _, cfg := range m.Clusters {
-				p := cluster.Peer{Name: cluster.Name(cfg.Name), Agents: ci.AgentsReady, Configured: ci.AgentsReady, Connected: min(cfg.Connected, ci.AgentsReady)}
-				if peer, ok := s.Clusters[cluster.Name(cfg.Name)]; ok {
-					if p.Problem = peerProblem(c, peer, cfg); p.Problem != "" {
-						p.Connected = 0
-					}
-				} else {
-					p.Problem, p.Connected = "unknown cluster", 0
-				}
-				st.Mesh.Peers = append(st.Mesh.Peers, p)
+				st.Mesh.Peers = append(st.Mesh.Peers, s.agentsView(n, cfg))
+				st.Mesh.Links = append(st.Mesh.Links, s.link(n, cfg))
 			}
 		}
 	}
@@ -259,6 +324,34 @@ func (s *state) status(n cluster.Name) cluster.Status {
 		st.Demo.Service = cluster.ServiceStatus{Exists: true, Settings: cluster.SettingsFromAnnotations(svc.Annotations)}
 	}
 	return st
+}
+
+// agentsView is the peer of cfg as n's agents report it: every agent has
+// it configured; those connected to the local apiserver get it from
+// kvstoremesh's cache there.
+func (s *state) agentsView(n cluster.Name, cfg peerConfig) cluster.Peer {
+	agents := s.Clusters[n].Cilium.AgentsReady
+	p := cluster.Peer{Name: cluster.Name(cfg.Name), Agents: agents, Configured: agents, ViaKVStoreMesh: agents}
+	if p.Problem = s.agentsProblem(n, cfg); p.Problem == "" {
+		p.Connected = min(cfg.Connected, agents)
+	}
+	return p
+}
+
+// link is n's kvstoremesh connection to the peer of cfg, as
+// `kvstoremesh-dbg status` reports it.
+func (s *state) link(n cluster.Name, cfg peerConfig) cluster.PeerLink {
+	l := cluster.PeerLink{Name: cluster.Name(cfg.Name)}
+	if l.Status = s.linkProblem(n, cfg); l.Status != "" {
+		return l
+	}
+	l.Connected, l.Ready, l.Synced = true, cfg.Cache != nil, cfg.Cache != nil
+	if l.Synced {
+		l.Status = fmt.Sprintf("connected to https://%s.mesh.cilium.io:%d, all resources synced", cfg.Name, cfg.Port)
+	} else {
+		l.Status = fmt.Sprintf("connected to https://%s.mesh.cilium.io:%d, synchronising", cfg.Name, cfg.Port)
+	}
+	return l
 }
 
 func b2i(b bool) int {
