@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,33 +16,24 @@ import (
 // and journals a true "local only" round; --from global a true global one.
 func TestReplayFromAStepThroughTheCLI(t *testing.T) {
 	lab := newLab(t, "scale-back")
-	journal := func() []steps.ProbeRecord {
-		raw, err := os.ReadFile(filepath.Join(lab, steps.JournalFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		j, err := steps.NewJournal(raw, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return j.Probes()
-	}
 	for _, tc := range []struct {
 		step, phase string
-		ok          func(r cluster.ProbeResult) bool
+		ok          func(p probeOutcome) bool
 	}{
-		{"deploy", steps.PhaseLocal, func(r cluster.ProbeResult) bool { return r.Answers.Of(r.From) == r.Requests }},
-		{"global", steps.PhaseGlobal, func(r cluster.ProbeResult) bool { return r.Answers.US > 0 && r.Answers.EU > 0 && r.Errors == 0 }},
+		{"deploy", steps.PhaseLocal, func(p probeOutcome) bool {
+			return (p.From == "us" && p.US == p.Requests) || (p.From == "eu" && p.EU == p.Requests)
+		}},
+		{"global", steps.PhaseGlobal, func(p probeOutcome) bool { return p.US > 0 && p.EU > 0 && p.Err == 0 }},
 	} {
-		before := len(journal())
+		before := len(readEnd(t, lab).probes)
 		out := mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab, "--requests", "60", "--from", tc.step, "--to", tc.step)
-		round := journal()[before:]
+		round := readEnd(t, lab).probes[before:]
 		if len(round) != 2 {
 			t.Fatalf("--from %s: %d probes journaled, want one round\n%s", tc.step, len(round), tail(out, 30))
 		}
 		for _, p := range round {
-			if p.Step != tc.step || p.Phase != tc.phase || !tc.ok(p.Result) {
-				t.Errorf("--from %s: journaled %s %q %s", tc.step, p.Step, p.Phase, p.Result)
+			if p.Step != tc.step || p.Phase != tc.phase || !tc.ok(p) {
+				t.Errorf("--from %s: journaled %+v", tc.step, p)
 			}
 		}
 	}

@@ -150,3 +150,18 @@ type Timeline interface {
 	// Sleep waits d on the backend's timeline, or until ctx is done.
 	Sleep(ctx context.Context, d time.Duration) error
 }
+
+// Sleep waits d, or until ctx is done; zero or less returns at once.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil || d <= 0 {
+		return err
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

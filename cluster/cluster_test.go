@@ -1,8 +1,10 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestSettingsFromAnnotations(t *testing.T) {
@@ -104,5 +106,16 @@ func TestProbeResultShares(t *testing.T) {
 	}
 	if (ProbeResult{}).Share(0) != 0 {
 		t.Error("share of an empty probe")
+	}
+}
+
+func TestSleep(t *testing.T) {
+	if err := Sleep(context.Background(), 0); err != nil {
+		t.Errorf("Sleep(0) = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep on a cancelled context = %v", err)
 	}
 }

@@ -49,14 +49,7 @@ func (e *Env) sleep(ctx context.Context, d time.Duration) error {
 	if tl, ok := e.Backend.(cluster.Timeline); ok {
 		return tl.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return cluster.Sleep(ctx, d)
 }
 
 // settleBoth runs the settle phase from both clusters at once.

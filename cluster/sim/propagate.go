@@ -145,12 +145,8 @@ func (b *Backend) WaitSettled(ctx context.Context) error {
 		if last.IsZero() {
 			return nil
 		}
-		t := time.NewTimer(time.Until(last))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		if err := cluster.Sleep(ctx, time.Until(last)); err != nil {
+			return err
 		}
 	}
 }

@@ -38,21 +38,7 @@ type ScaledClock struct{ Factor float64 }
 
 // Sleep waits d*Factor or until ctx is done.
 func (c ScaledClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	scaled := time.Duration(float64(d) * c.Factor)
-	if scaled <= 0 {
-		return nil
-	}
-	t := time.NewTimer(scaled)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return cluster.Sleep(ctx, c.Scale(d))
 }
 
 // Speeds are the named latency factors for --sim-speed.
