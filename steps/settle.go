@@ -21,6 +21,11 @@ const (
 	DefaultSettlePoll = time.Second
 	// DefaultSettleRequests is the size of one settle probe.
 	DefaultSettleRequests = 4
+	// DefaultSettleConfirm is how many settle requests in a row must agree
+	// with the expectation: a state still on its way may give the expected
+	// answers by chance (half of them, with one pod on each side), and 16
+	// in a row by chance is 1 in 65536.
+	DefaultSettleConfirm = 16
 )
 
 // Settle configures the settle phase; zero fields take the defaults.
@@ -28,6 +33,7 @@ type Settle struct {
 	Window   time.Duration
 	Poll     time.Duration
 	Requests int
+	Confirm  int
 }
 
 func (s Settle) withDefaults() Settle {
@@ -39,6 +45,9 @@ func (s Settle) withDefaults() Settle {
 	}
 	if s.Requests <= 0 {
 		s.Requests = DefaultSettleRequests
+	}
+	if s.Confirm <= 0 {
+		s.Confirm = DefaultSettleConfirm
 	}
 	return s
 }
@@ -60,18 +69,20 @@ func settleBoth(ctx context.Context, env *Env, step string, expect map[cluster.N
 	})
 }
 
-// settle re-probes from cluster c with a few requests until exp has
-// settled. Its probes are logged, never journaled; the window is measured
-// on the wall clock and, for a backend with its own timeline, as the
-// pauses it took, whichever is longer.
+// settle re-probes from cluster c with a few requests until exp has held
+// over cfg.Confirm requests in a row: once a probe agrees, the rest are
+// asked for at once, without a pause. Its probes are logged, never
+// journaled; the window is measured on the wall clock and, for a backend
+// with its own timeline, as the pauses it took, whichever is longer.
 func settle(ctx context.Context, env *Env, step string, round int, c cluster.Name, exp expectation) error {
 	cfg := env.Settle.withDefaults()
 	log := env.logger(c)
 	start := time.Now()
 	var waited time.Duration
 	var all cluster.ProbeResult
+	streak, n := 0, cfg.Requests
 	for attempt := 1; ; attempt++ {
-		spec := cluster.ProbeSpec{From: c, Requests: cfg.Requests, ID: fmt.Sprintf("settle/%s/%d/%d", step, round, attempt)}
+		spec := cluster.ProbeSpec{From: c, Requests: n, ID: fmt.Sprintf("settle/%s/%d/%d", step, round, attempt)}
 		last, err := env.Backend.Probe(ctx, spec, nil)
 		if err != nil {
 			return err
@@ -81,10 +92,14 @@ func settle(ctx context.Context, env *Env, step string, round int, c cluster.Nam
 		all.Answers.EU += last.Answers.EU
 		elapsed := max(time.Since(start), waited)
 		if exp.settled(all, last) {
-			if attempt > 1 {
-				log.Logf("The mesh has propagated the change (%s): %s answers as expected", seconds(elapsed), c.Label())
+			if streak += last.Requests; streak >= cfg.Confirm {
+				if waited > 0 {
+					log.Logf("The mesh has propagated the change (%s): %s answers as expected", seconds(elapsed), c.Label())
+				}
+				return nil
 			}
-			return nil
+			n = cfg.Confirm - streak
+			continue
 		}
 		if elapsed >= cfg.Window {
 			return cluster.WithHint(fmt.Errorf("from %s the mesh did not settle within %s: the last %d requests got %s, want %s",
@@ -96,6 +111,7 @@ func settle(ctx context.Context, env *Env, step string, round int, c cluster.Nam
 			return err
 		}
 		waited += cfg.Poll
+		streak, n = 0, cfg.Requests
 	}
 }
 

@@ -331,7 +331,7 @@ func TestIntegrationCLI(t *testing.T) {
 		t.Fatalf("deploy: %v, want exit status 1 at the probe\n%s", err, out)
 	}
 	for _, want := range []string{`deployment "hello-world" successfully rolled out in us`, `deployment "busybox-deployment" successfully rolled out in eu`,
-		"✗ Failed", "exec in pod busybox-deployment-", ":10250/exec/default/busybox-deployment-", "What to do: retry the step"} {
+		"✗ Failed", "exec in pod busybox-deployment-", ":10250/exec/default/busybox-deployment-", "What to do: retry"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
