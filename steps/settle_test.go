@@ -232,3 +232,71 @@ func TestPrerequisiteHints(t *testing.T) {
 		t.Errorf("combined hint %q", h)
 	}
 }
+
+// scripted answers the settle probes of one cluster from a script, then
+// from the mesh; judged probes always come from the mesh.
+type scripted struct {
+	*sim.Backend
+	from   cluster.Name
+	mu     sync.Mutex
+	script []func(n int) cluster.ProbeResult
+	sizes  []int
+}
+
+func (s *scripted) Probe(ctx context.Context, p cluster.ProbeSpec, progress cluster.ProbeProgress) (cluster.ProbeResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.From != s.from || !strings.HasPrefix(p.ID, "settle/") {
+		return s.Backend.Probe(ctx, p, progress)
+	}
+	s.sizes = append(s.sizes, p.Requests)
+	if len(s.script) == 0 {
+		return s.Backend.Probe(ctx, p, progress)
+	}
+	next := s.script[0]
+	s.script = s.script[1:]
+	r := next(p.Requests)
+	r.From, r.Requests = p.From, p.Requests
+	return r, nil
+}
+
+// A stale state that happens to answer as expected does not settle: the
+// confirmation requests that follow at once catch it, and the step waits.
+func TestSettleNeedsAConfirmedRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b, err := sim.New(sim.Options{Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, _ := steps.NewJournal(nil, nil)
+		rec := &recorder{}
+		s := &scripted{Backend: b, from: cluster.EU}
+		env := &steps.Env{Backend: s, Reporter: rec, Journal: j, Requests: 20}
+		r := steps.NewRunner(env)
+		down, _ := steps.Index(r.Steps, "scale-down")
+		if err := r.RunRange(context.Background(), 0, down-1, false); err != nil {
+			t.Fatal(err)
+		}
+		euOnly := func(n int) cluster.ProbeResult {
+			var res cluster.ProbeResult
+			res.Answers.EU = n
+			return res
+		}
+		staleHit := func(n int) cluster.ProbeResult { // one request to US's gone pod
+			res := euOnly(n - 1)
+			res.Errors = 1
+			return res
+		}
+		s.sizes = nil
+		s.script = []func(int) cluster.ProbeResult{euOnly, staleHit}
+		if res := r.RunStep(context.Background(), down); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if want := []int{4, 12, 4, 12}; fmt.Sprint(s.sizes) != fmt.Sprint(want) {
+			t.Errorf("EU's settle probes asked for %v requests, want %v (4 that agree, 12 that catch the stale pod, a pause, then 4 + 12)", s.sizes, want)
+		}
+		if got := strings.Join(rec.logs, "\n"); !strings.Contains(got, "[eu] Waiting for the mesh to propagate (0 s): 12 requests got US 0 · EU 11 · errors 1, want all from EU") {
+			t.Errorf("log:\n%s", got)
+		}
+	})
+}
