@@ -68,7 +68,7 @@ func (o *labOptions) validate(cmd *cobra.Command) error {
 		return usagef("invalid --requests %d: want 1..%d", o.requests, cluster.MaxProbeRequests)
 	}
 	if _, err := sim.ParseSpeed(o.simSpeed); err != nil {
-		return usageError{err}
+		return usageError{fmt.Errorf("invalid --sim-speed: %w", err)}
 	}
 	return nil
 }

@@ -147,9 +147,9 @@ func TestBadInput(t *testing.T) {
 		{"simulate --requests overflow", static("simulate", "--requests", "99999999999999999999"), 2, "invalid argument", ""},
 		// Other flag values.
 		{"--output bad", static("simulate", "-o", "yaml"), 2, `invalid --output "yaml": want text or json`, ""},
-		{"--sim-speed bad", static("run", "--backend", "sim", "--sim-speed", "warp"), 2, `invalid --sim-speed "warp"`, ""},
-		{"--sim-speed negative", static("run", "--backend", "sim", "--sim-speed", "-1"), 2, `invalid --sim-speed "-1"`, ""},
-		{"--sim-speed NaN", static("run", "--backend", "sim", "--sim-speed", "NaN"), 2, `invalid --sim-speed "NaN"`, ""},
+		{"--sim-speed bad", static("run", "--backend", "sim", "--sim-speed", "warp"), 2, `invalid --sim-speed: unknown speed "warp"`, ""},
+		{"--sim-speed negative", static("run", "--backend", "sim", "--sim-speed", "-1"), 2, `invalid --sim-speed: unknown speed "-1"`, ""},
+		{"--sim-speed NaN", static("run", "--backend", "sim", "--sim-speed", "NaN"), 2, `invalid --sim-speed: unknown speed "NaN"`, ""},
 		{"--backend bad", static("run", "--backend", "docker"), 2, `invalid --backend "docker": want sim, kind or auto`, ""},
 		// Lab directories.
 		{"lab dir is a file", func(t *testing.T, dir string) []string {

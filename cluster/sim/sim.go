@@ -44,14 +44,14 @@ func (c ScaledClock) Sleep(ctx context.Context, d time.Duration) error {
 // Speeds are the named latency factors for --sim-speed.
 var Speeds = map[string]float64{"instant": 0, "fast": 0.1, "real": 1}
 
-// ParseSpeed reads --sim-speed: instant, fast, real, or a factor such as 0.5.
+// ParseSpeed reads a speed: instant, fast, real, or a factor such as 0.5.
 func ParseSpeed(s string) (float64, error) {
 	if f, ok := Speeds[strings.ToLower(s)]; ok {
 		return f, nil
 	}
 	f, err := strconv.ParseFloat(strings.TrimSuffix(s, "x"), 64)
 	if err != nil || !(f >= 0 && f <= 10) { // also refuses NaN
-		return 0, fmt.Errorf("invalid --sim-speed %q: want instant, fast, real or a factor between 0 and 10", s)
+		return 0, fmt.Errorf("unknown speed %q: want instant, fast, real or a factor between 0 and 10", s)
 	}
 	return f, nil
 }
