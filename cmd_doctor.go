@@ -13,17 +13,25 @@ import (
 )
 
 func newDoctorCmd(stdout io.Writer) *cobra.Command {
-	return &cobra.Command{
+	var lab doctor.Lab
+	cmd := &cobra.Command{
 		Use:   "doctor",
-		Short: "Check that this machine can run the real lab (container engine, memory, inotify, host ports)",
+		Short: "Check that this machine can run the real lab (engine, kernel, cgroups, memory, inotify, network, ports, images)",
 		Long: `Check that this machine can run the lab on real kind clusters: a Docker or
-Podman engine that answers, enough memory for six kind nodes, inotify limits
-for several clusters, and host ports 32042, 31234 and 31235 free. Each check
-that does not pass comes with its fix. Exits non-zero when a check fails.
-The simulated mesh (--backend sim) needs none of this.`,
+Podman engine that answers; a kernel Cilium accepts (5.10 or newer); the
+engine's cgroup version (on cgroup v1 the lab patches its kind configs for
+kubelet 1.35); enough memory for six kind nodes; inotify limits for several
+clusters; a Docker network kind clear of the lab's pod and service subnets;
+host ports 32042, 31234 and 31235 free (the seed's US kind config maps them;
+31234 and 31235 are the Hubble Relay and UI NodePorts); leftover us/eu
+clusters; the Kubernetes version of the node image against the versions the
+Cilium release is tested with; and whether kind must pull the node image
+from Docker Hub. Each check that does not pass comes with its fix. Exits
+non-zero when a check fails. The simulated mesh (--backend sim) needs none
+of this.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			checks := doctor.Run(cmd.Context(), doctor.SystemEnv())
+			checks := doctor.Run(cmd.Context(), doctor.SystemEnv(), lab)
 			printChecks(stdout, checks)
 			if cluster.Failed(checks) {
 				return cluster.WithHint(errors.New("this machine cannot run the real lab yet"),
@@ -32,6 +40,9 @@ The simulated mesh (--backend sim) needs none of this.`,
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&lab.NodeImage, "node-image", "", "node image the lab would use (default "+cluster.DefaultNodeImage+")")
+	cmd.Flags().StringVar(&lab.CiliumVersion, "cilium-version", "", "Cilium version the lab would install (default "+cluster.DefaultCiliumVersion+")")
+	return cmd
 }
 
 func printChecks(w io.Writer, checks []cluster.Check) {

@@ -18,6 +18,7 @@ type helmValuesOptions struct {
 	cluster, stage, version string
 	peerIP                  string
 	peerPort                int
+	valuesFile              string
 }
 
 func newHelmValuesCmd(stdout io.Writer) *cobra.Command {
@@ -34,7 +35,9 @@ do by hand what the lab does:
   connect  the peer as a clustermesh.config.clusters entry; it depends on the
            live peer, so give its node IP (--peer-ip) and NodePort (--peer-port)
 
-The values come from the same code the kind backend uses.`,
+The values come from the same code the kind backend uses. With
+--cilium-values, your file's values are merged over the lab's as the lab
+merges them (the values the step's own command sets stay the lab's).`,
 		Example: `  clustermesh-lab helm-values --cluster us --stage install > values.yaml
   clustermesh-lab helm-values --cluster eu --stage connect --peer-ip 172.18.0.2`,
 		Args: cobra.NoArgs,
@@ -47,7 +50,8 @@ The values come from the same code the kind backend uses.`,
 	f.StringVar(&o.stage, "stage", "", "stage: install, enable or connect")
 	f.StringVar(&o.version, "cilium-version", real.DefaultCiliumVersion, "Cilium chart version (decides the format of the connect stage's values)")
 	f.StringVar(&o.peerIP, "peer-ip", "", "connect stage: the peer's node IP (on kind, its control plane's address on the docker network)")
-	f.IntVar(&o.peerPort, "peer-port", 0, "connect stage: the peer's clustermesh-apiserver NodePort (default the lab's: 32380 for eu, 32379 for us)")
+	f.IntVar(&o.peerPort, "peer-port", 0, fmt.Sprintf("connect stage: the peer's clustermesh-apiserver NodePort (default the chart's, %d, which both clusters use)", cluster.DefaultMeshNodePort))
+	f.StringVar(&o.valuesFile, "cilium-values", "", "your extra Helm values (YAML file), merged over the lab's as the lab does")
 	return cmd
 }
 
@@ -72,7 +76,7 @@ func printHelmValues(w io.Writer, o *helmValuesOptions) error {
 		}
 		port := o.peerPort
 		if port == 0 {
-			port = c.Peer().MeshNodePort()
+			port = cluster.DefaultMeshNodePort
 		}
 		if port < 1 || port > 65535 {
 			return usagef("invalid --peer-port %d: want 1..65535", port)
@@ -85,12 +89,22 @@ func printHelmValues(w io.Writer, o *helmValuesOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
+	merged := ""
+	if o.valuesFile != "" {
+		user, err := real.ReadValuesFile(o.valuesFile)
+		if err != nil {
+			return usageError{fmt.Errorf("--cilium-values: %w", err)}
+		}
+		vals = real.MergeUserValues(stage, vals, user)
+		merged = fmt.Sprintf("# They include your values from %s, merged over the lab's.\n", o.valuesFile)
+	}
 	out, err := yaml.Marshal(vals)
 	if err != nil {
 		return fmt.Errorf("render the values: %w", err)
 	}
 	file := fmt.Sprintf("values-%s-%s.yaml", c, stage)
 	fmt.Fprintf(w, "# Helm values clustermesh-lab applies to the cilium release of %s at stage %q (Cilium %s).\n", c, stage, o.version)
+	fmt.Fprint(w, merged)
 	fmt.Fprintf(w, "# Save them as %s and apply them with:\n", file)
 	fmt.Fprintf(w, "#   helm repo add cilium %s\n", real.DefaultChartRepo)
 	fmt.Fprintf(w, "#   %s --kube-context %s\n", real.HelmCommand(stage, o.version, file), c.Context())

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/spf13/pflag"
@@ -11,6 +14,7 @@ import (
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/real"
+	"github.com/clustermesh-lab/clustermesh-lab/steps"
 )
 
 // backendLog is the file in the lab directory that receives what Helm,
@@ -21,16 +25,25 @@ const backendLog = "backend.log"
 type kindOptions struct {
 	ciliumVersion string
 	ciliumChart   string
+	ciliumValues  string
+	nodeImage     string
 	usKubeconfig  string
 	usContext     string
 	euKubeconfig  string
 	euContext     string
+
+	// Read from the flags by validate: the values file's content and the
+	// local chart's version.
+	values       map[string]any
+	chartVersion string
 }
 
 // addKindFlags registers the real backend's flags.
 func addKindFlags(f *pflag.FlagSet, o *kindOptions) {
 	f.StringVar(&o.ciliumVersion, "cilium-version", "", "Cilium chart version to install (default "+real.DefaultCiliumVersion+"; with --cilium-chart, the chart's own)")
-	f.StringVar(&o.ciliumChart, "cilium-chart", "", "local Cilium chart (.tgz or directory) to install instead of pulling it, for offline workshops")
+	f.StringVar(&o.ciliumChart, "cilium-chart", "", "local Cilium chart (.tgz or directory) to install instead of pulling it, for offline workshops (a .tgz of a version the lab knows must be the published package)")
+	f.StringVar(&o.ciliumValues, "cilium-values", "", "extra Helm values (YAML file) laid over the lab's at every Cilium install and upgrade, e.g. image mirrors for a workshop")
+	f.StringVar(&o.nodeImage, "node-image", "", "kind node image for both clusters (default "+cluster.DefaultNodeImage+")")
 	f.StringVar(&o.usKubeconfig, "us-kubeconfig", "", "use your own cluster as US: its kubeconfig file (the lab never deletes it)")
 	f.StringVar(&o.usContext, "us-context", "", "use your own cluster as US: its context (in --us-kubeconfig, else the default kubeconfig)")
 	f.StringVar(&o.euKubeconfig, "eu-kubeconfig", "", "use your own cluster as EU: its kubeconfig file (the lab never deletes it)")
@@ -49,6 +62,44 @@ func (o kindOptions) external() map[cluster.Name]real.Kubeconfig {
 	return out
 }
 
+// validate reads the files the flags name before anything touches the
+// machine, so that a values file that is not YAML or a chart that is not
+// the published one is a usage error at once, not a failed step later.
+func (o *kindOptions) validate() error {
+	if o.ciliumValues != "" {
+		abs, err := filepath.Abs(o.ciliumValues)
+		if err != nil {
+			return usageError{fmt.Errorf("--cilium-values: %w", err)}
+		}
+		vals, err := real.ReadValuesFile(abs)
+		if err != nil {
+			return usageError{cluster.WithHint(fmt.Errorf("--cilium-values: %w", err), "give a readable YAML file of Helm values, as for helm install -f")}
+		}
+		o.ciliumValues, o.values = abs, vals
+	}
+	if o.ciliumChart != "" {
+		info, err := real.CheckChart(o.ciliumChart, o.ciliumVersion)
+		if err != nil {
+			return usageError{cluster.WithHint(fmt.Errorf("--cilium-chart: %w", err),
+				"give the published chart package (helm pull cilium/cilium --version "+real.DefaultCiliumVersion+") or a chart directory")}
+		}
+		o.chartVersion = info.Version
+	}
+	if o.nodeImage != "" && strings.TrimSpace(o.nodeImage) != o.nodeImage {
+		return usagef("invalid --node-image %q: an image reference has no spaces", o.nodeImage)
+	}
+	return nil
+}
+
+// setup is what the lab runs with on the real backend, for the shown commands.
+func (o kindOptions) setup() steps.Setup {
+	version := o.ciliumVersion
+	if version == "" {
+		version = o.chartVersion
+	}
+	return steps.Setup{NodeImage: o.nodeImage, CiliumVersion: version, ValuesFile: o.ciliumValues}
+}
+
 // newKindBackend builds the real backend for an open lab directory. It is
 // cheap: clients, the chart and kind are set up when a step needs them.
 func newKindBackend(ctx context.Context, dir *labdir.Dir, o *labOptions) (cluster.Backend, error) {
@@ -57,6 +108,9 @@ func newKindBackend(ctx context.Context, dir *labdir.Dir, o *labOptions) (cluste
 		Dir:           dir.Path(),
 		CiliumVersion: o.kind.ciliumVersion,
 		ChartPath:     o.kind.ciliumChart,
+		NodeImage:     o.kind.nodeImage,
+		Values:        o.kind.values,
+		ValuesFile:    o.kind.ciliumValues,
 		External:      o.kind.external(),
 		DiagLog:       logFile,
 	})

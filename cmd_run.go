@@ -70,7 +70,7 @@ func (o *labOptions) validate(cmd *cobra.Command) error {
 	if _, err := sim.ParseSpeed(o.simSpeed); err != nil {
 		return usageError{fmt.Errorf("invalid --sim-speed: %w", err)}
 	}
-	return nil
+	return o.kind.validate()
 }
 
 // runOptions are run's own flags.
@@ -149,6 +149,7 @@ func runLab(ctx context.Context, cmd *cobra.Command, o *labOptions, ro runOption
 // runHeadless runs the range with plain-text output.
 func runHeadless(ctx context.Context, sess *steps.Session, forced bool, from, to int, stdout io.Writer) error {
 	rep := headless.New(stdout, len(sess.Runner.Steps))
+	rep.Vars = sess.Env.CommandVars()
 	sess.SetReporter(rep)
 	fmt.Fprintf(stdout, "clustermesh-lab · %s · lab directory %s\n", backendLabel(sess), sess.Dir.Path())
 	if !forced {
@@ -242,11 +243,21 @@ func openSession(ctx context.Context, o *labOptions, kind string, stdout io.Writ
 		dir.Close()
 		return nil, err
 	}
+	// The seed's files go into the lab directory before any command that
+	// names them is shown.
+	if err := backend.WriteLabFiles(ctx); err != nil {
+		backend.Close()
+		dir.Close()
+		return nil, cluster.WithHint(fmt.Errorf("write the lab's files into %s: %w", dir.Path(), err), "check that the lab directory is writable, or choose another --lab-dir")
+	}
 	sess, err := steps.OpenSession(dir, backend, o.requests)
 	if err != nil {
 		backend.Close()
 		dir.Close()
 		return nil, err
+	}
+	if kind == backendKind {
+		sess.Env.Setup = o.kind.setup()
 	}
 	return sess, nil
 }
@@ -256,7 +267,7 @@ func newBackend(ctx context.Context, kind string, dir *labdir.Dir, o *labOptions
 	switch kind {
 	case backendSim:
 		factor, _ := sim.ParseSpeed(o.simSpeed)
-		b, err := sim.New(sim.Options{Seed: dir.Meta().Seed, Clock: sim.ScaledClock{Factor: factor}, Store: dir.Store(simStateFile)})
+		b, err := sim.New(sim.Options{Seed: dir.Meta().Seed, Clock: sim.ScaledClock{Factor: factor}, Store: dir.Store(simStateFile), Dir: dir.Path()})
 		var ce *sim.CorruptError
 		if errors.As(err, &ce) {
 			return nil, dir.Corrupt(simStateFile, ce.Err)

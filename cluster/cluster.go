@@ -66,16 +66,6 @@ func (n Name) Label() string {
 // Context is the kubeconfig context kind writes for the cluster, as in the seed.
 func (n Name) Context() string { return "kind-" + string(n) }
 
-// MeshNodePort is the NodePort of the cluster's clustermesh-apiserver; the
-// two clusters differ so that agents cannot reach their own apiserver by
-// mistake (cilium/cilium#24692).
-func (n Name) MeshNodePort() int {
-	if n == EU {
-		return 32380
-	}
-	return 32379
-}
-
 // Logger receives human-readable progress lines from a backend operation.
 type Logger interface {
 	Logf(format string, args ...any)
@@ -101,6 +91,11 @@ type Backend interface {
 	Kind() string
 	// Preflight checks what the backend needs from this machine.
 	Preflight(ctx context.Context) []Check
+	// WriteLabFiles writes into the lab directory the files the lab's
+	// commands name (the seed's kind configs and demo manifests, under the
+	// seed's names), as this backend gives them to kind and kubectl, so
+	// the commands work as shown there.
+	WriteLabFiles(ctx context.Context) error
 	// CreateCluster creates the cluster from the seed's kind configuration, or
 	// reuses it when the lab already created it.
 	CreateCluster(ctx context.Context, c Name, log Logger) error

@@ -16,15 +16,23 @@ func preflight() Step {
 	return preflightStep{info{
 		id:    preflightID,
 		title: "Check the machine",
-		explain: "Two kind clusters of three nodes each run as six containers on this machine. " +
-			"kind needs a running Docker (or Podman) engine, about 8 GiB of memory for six nodes, " +
-			"inotify limits high enough for several clusters, and free host ports 32042, 31234 and 31235, " +
-			"which the US control plane maps to the host (31234 and 31235 are Hubble relay and UI's NodePorts).",
-		commands: []Command{{Where: "Any terminal", Lines: []string{
-			"docker info --format '{{.ServerVersion}} {{.MemTotal}}'",
-			"sysctl fs.inotify.max_user_watches fs.inotify.max_user_instances",
-			"ss -ltn '( sport = :32042 or sport = :31234 or sport = :31235 )'",
-		}}},
+		explain: "Two kind clusters of three nodes each run as six containers on this machine, sharing its kernel. " +
+			"The checks: a Docker (or Podman) engine; Linux 5.10 or newer, for Cilium; the engine's cgroup version " +
+			"(kubelet 1.35 refuses v1 unless the kind configs say otherwise, which the lab then does); about 8 GiB of " +
+			"memory; inotify limits for several clusters; a Docker network kind clear of the clusters' pod and service " +
+			"subnets; free host ports 32042, 31234 and 31235, which the seed's US kind config maps (31234 and 31235 are " +
+			"the Hubble Relay and Hubble UI NodePorts); the node image's Kubernetes version against the versions the " +
+			"Cilium release is tested with; and whether kind must pull that image from Docker Hub, which rate-limits " +
+			"anonymous pulls.",
+		commands: func(v CommandVars) []Command {
+			return []Command{{Where: "Any terminal", Lines: []string{
+				"docker info --format '{{.ServerVersion}} {{.MemTotal}} {{.KernelVersion}} cgroup v{{.CgroupVersion}}'",
+				"sysctl fs.inotify.max_user_watches fs.inotify.max_user_instances",
+				"docker network inspect kind --format '{{range .IPAM.Config}}{{.Subnet}} {{end}}'",
+				"ss -ltn '( sport = :32042 or sport = :31234 or sport = :31235 )'",
+				"docker inspect --type=image --format '{{.Id}}' " + v.NodeImage,
+			}}}
+		},
 	}}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 )
 
 type createStep struct{ info }
@@ -15,13 +16,23 @@ func createClusters() Step {
 		id:    "create-clusters",
 		title: "Create the US and EU clusters with kind",
 		explain: "Each region gets its own Kubernetes cluster: a control plane and two workers, running as containers. " +
-			"The kind configs disable the default CNI, because Cilium will be the CNI, and give the clusters pod " +
-			"(10.1.0.0/16, 10.2.0.0/16) and service (172.20.1.0/24, 172.20.2.0/24) ranges that do not overlap: " +
-			"Cluster Mesh routes pod IPs between clusters, so they must be unique. " +
-			"The nodes stay NotReady until a CNI is installed. The lab creates both clusters at once.",
-		commands: []Command{
-			{Where: TermUS, Lines: []string{"export KUBECONFIG=./kubeconfig-us.yaml", "kind create cluster --name us --config kind-us-cluster.yaml"}},
-			{Where: TermEU, Lines: []string{"export KUBECONFIG=./kubeconfig-eu.yaml", "kind create cluster --name eu --config kind-eu-cluster.yaml"}},
+			"The kind configs (the seed's kind-us-cluster.yaml and kind-eu-cluster.yaml, in the lab directory) disable the " +
+			"default CNI, because Cilium will be the CNI, and give the clusters pod (10.1.0.0/16, 10.2.0.0/16) and service " +
+			"(172.20.1.0/24, 172.20.2.0/24) ranges that do not overlap: Cluster Mesh routes pod IPs between clusters, so " +
+			"they must be unique. The node image is pinned to Kubernetes 1.35: kind v0.33's default, 1.37, is newer than " +
+			"Cilium 1.19 (tested with 1.32-1.35) and 1.20 (1.33-1.36) are tested with. Where the container engine runs on " +
+			"cgroup v1, the lab adds a kubeadmConfigPatches entry with failCgroupV1: false to both configs, because kubelet " +
+			"1.35 refuses to start on cgroup v1 otherwise. The nodes stay NotReady until a CNI is installed. The lab " +
+			"creates both clusters at once.",
+		commands: func(v CommandVars) []Command {
+			var out []Command
+			for _, c := range cluster.Names() {
+				out = append(out, Command{Where: terminal(c), Lines: append(v.cd(),
+					kubeconfigOf(c),
+					fmt.Sprintf("kind create cluster --name %s --image %s --config %s", c, v.NodeImage, labdir.KindConfigFile(c)),
+				)})
+			}
+			return out
 		},
 	}}
 }

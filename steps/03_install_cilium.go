@@ -17,13 +17,37 @@ func installCilium() Step {
 			"(1 to 255): US is cluster 1, EU cluster 2, with IPAM in kubernetes mode so pods get addresses from the " +
 			"node's podCIDR. The Helm chart generates a CA (Secret cilium-ca) at install; the clusters of a mesh must " +
 			"trust the same CA, so the lab copies US's cilium-ca into EU before installing there, as Cilium's docs " +
-			"advise (the seed skipped this and got \"CA certificates do not match\"). Nodes turn Ready as their agent starts.",
-		commands: []Command{
-			{Where: TermUS, Lines: []string{"cilium install --version " + cluster.DefaultCiliumVersion + " \\", "  --set cluster.name=us \\", "  --set cluster.id=1 \\", "  --set ipam.mode=kubernetes", "cilium status --wait"}},
-			{Where: TermGlobal, Lines: []string{"kubectl --context kind-us -n kube-system get secret cilium-ca -o yaml | \\", "  kubectl --context kind-eu create -f -"}},
-			{Where: TermEU, Lines: []string{"cilium install --version " + cluster.DefaultCiliumVersion + " \\", "  --set cluster.name=eu \\", "  --set cluster.id=2 \\", "  --set ipam.mode=kubernetes", "cilium status --wait"}},
+			"advise (the seed skipped this and got \"CA certificates do not match\"). Nodes turn Ready as their agent starts. " +
+			"A values file given with --cilium-values (shown as --values) is laid over the lab's values at every install and " +
+			"upgrade; the three --set values stay the lab's, as they would for cilium install.",
+		commands: func(v CommandVars) []Command {
+			return []Command{
+				{Where: TermUS, Lines: ciliumInstall(v, cluster.US)},
+				{Where: TermGlobal, Lines: append(v.cd(),
+					"export "+bothKubeconfigs,
+					"kubectl --context kind-us -n kube-system get secret cilium-ca -o yaml | \\",
+					"  kubectl --context kind-eu create -f -",
+				)},
+				{Where: TermEU, Lines: ciliumInstall(v, cluster.EU)},
+			}
 		},
 	}}
+}
+
+// ciliumInstall is the seed's `cilium install` for c, at the lab's Cilium
+// version and with the learner's values file when there is one.
+func ciliumInstall(v CommandVars, c cluster.Name) []string {
+	lines := []string{
+		"cilium install --version " + v.CiliumVersion + " \\",
+		"  --set cluster.name=" + string(c) + " \\",
+		fmt.Sprintf("  --set cluster.id=%d \\", c.ID()),
+		"  --set ipam.mode=kubernetes",
+	}
+	if v.ValuesFile != "" {
+		lines[len(lines)-1] += " \\"
+		lines = append(lines, "  --values "+shellQuote(v.ValuesFile))
+	}
+	return append(lines, "cilium status --wait")
 }
 
 // Run installs in US, shares its CA, then installs in EU while US's agents

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 )
@@ -17,17 +18,17 @@ func enableClusterMesh() Step {
 			"Cilium 1.19, kvstoremesh. Once the clusters are connected, kvstoremesh connects to the peer's " +
 			"clustermesh-apiserver and caches the peer's state in the local etcd, and each agent reads the whole mesh " +
 			"from its own cluster's clustermesh-apiserver: no agent dials the other cluster. " +
-			"kind has no load balancer, so it is exposed as a NodePort service (not for production: it dies with its node). " +
-			"The lab gives EU nodePort 32380 instead of the default 32379 (cilium clustermesh enable has no flag " +
-			"for it, hence the helm upgrade), so no agent can mistake its own apiserver for the peer's (cilium/cilium#24692). A Job generates the apiserver's TLS certificates from the shared CA.",
-		commands: []Command{
-			{Where: TermUS, Lines: []string{"cilium clustermesh enable --service-type NodePort", "cilium clustermesh status --wait"}},
-			{Where: TermEU, Lines: []string{
+			"kind has no load balancer, so it is exposed as a NodePort Service (not for production: it dies with its node). " +
+			"The same command runs in both clusters, as in the seed, so both apiservers take the chart's NodePort, 32379. " +
+			"That is safe here: kind keeps kube-proxy, so Cilium's datapath does not handle NodePort frontends, and a " +
+			"connection to the peer's node on 32379 leaves the node instead of landing on the local apiserver (that " +
+			"trap, cilium/cilium#24692, needs kube-proxy replacement). A Job generates the apiserver's TLS certificates " +
+			"from the shared CA.",
+		commands: func(v CommandVars) []Command {
+			return []Command{{Where: TermUS + " & " + TermEU, Lines: []string{
 				"cilium clustermesh enable --service-type NodePort",
-				"helm upgrade cilium cilium/cilium --namespace kube-system --reuse-values \\",
-				"  --set clustermesh.apiserver.service.nodePort=32380",
 				"cilium clustermesh status --wait",
-			}},
+			}}}
 		},
 	}}
 }
@@ -36,7 +37,13 @@ func (s enableStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 	if err := env.forBoth(ctx, "enable cluster mesh in %s", env.Backend.EnableClusterMesh); err != nil {
 		return Outcome{}, err
 	}
-	return Outcome{Summary: "clustermesh-apiserver is ready in both clusters, on NodePort 32379 in us and 32380 in eu; `cilium status` now shows ClusterMesh: OK. The clusters do not know each other yet."}, nil
+	st, err := env.statuses(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Summary: fmt.Sprintf("clustermesh-apiserver is ready in both clusters (Deployment rolled out, certificates issued), "+
+		"each behind a %s Service: NodePort %d in us, %d in eu. The clusters do not know each other yet.",
+		st[0].Mesh.ServiceType, st[0].Mesh.NodePort, st[1].Mesh.NodePort)}, nil
 }
 
 func (s enableStep) Check(ctx context.Context, env *Env) (bool, error) {
@@ -46,7 +53,7 @@ func (s enableStep) Check(ctx context.Context, env *Env) (bool, error) {
 	}
 	for _, c := range cluster.Names() {
 		m := st[c.Index()].Mesh
-		if !m.Ready() || m.NodePort != c.MeshNodePort() {
+		if !m.Ready() || m.ServiceType != "NodePort" {
 			return false, nil
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 )
 
 type connectStep struct{ info }
@@ -21,14 +22,16 @@ func connectClusters() Step {
 			"at <peer>.mesh.cilium.io (a name that resolves to the peer's node IP and matches the server certificate) " +
 			"and caches the peer's state in its local etcd; the agents connect only to their local clustermesh-apiserver " +
 			"and find the peer there. The status panes show both layers: the peer link and the agents.",
-		commands: []Command{
-			{Where: TermGlobal, Lines: []string{
-				"KUBECONFIG=./kubeconfig-us.yaml:./kubeconfig-eu.yaml \\",
-				"  kubectl config view --flatten > merged-kubeconfig.yaml",
-				"export KUBECONFIG=./merged-kubeconfig.yaml",
-				"cilium clustermesh connect --context kind-us --destination-context kind-eu",
-			}},
-			{Where: TermUS + " & " + TermEU, Lines: []string{"cilium clustermesh status --wait"}},
+		commands: func(v CommandVars) []Command {
+			return []Command{
+				{Where: TermGlobal, Lines: []string{
+					bothKubeconfigs + " \\",
+					"  kubectl config view --flatten > " + labdir.MergedKubeconfig,
+					"export KUBECONFIG=./" + labdir.MergedKubeconfig,
+					"cilium clustermesh connect --context kind-us --destination-context kind-eu",
+				}},
+				{Where: TermUS + " & " + TermEU, Lines: []string{"cilium clustermesh status --wait"}},
+			}
 		},
 	}}
 }

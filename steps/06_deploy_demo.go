@@ -5,10 +5,8 @@ import (
 	"fmt"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 )
-
-// probeLoop is the seed's probe, run in the busybox pod.
-const probeLoop = `kubectl exec -it deploy/busybox-deployment -- /bin/sh -c 'for i in $(seq 1 10); do wget -qO- hello-world:80; echo ""; done'`
 
 type deployStep struct{ info }
 
@@ -18,11 +16,19 @@ func deployDemo() Step {
 		title: "Deploy hello-world and busybox, then probe",
 		explain: "Each cluster gets the same application: a hello-world Deployment (nginx answering with a JSON " +
 			"message naming its cluster) behind a Service called hello-world, and a busybox pod to call it from. " +
-			"The probe runs the seed's wget loop inside busybox. The clusters are connected, but a Service is only " +
+			"The manifests are the seed's deployment-us.yaml and deployment-eu.yaml, in the lab directory. The probe runs the seed's wget loop inside busybox. The clusters are connected, but a Service is only " +
 			"shared across the mesh once it is annotated as global, so every answer should come from the local cluster.",
-		commands: []Command{
-			{Where: TermUS, Lines: []string{"kubectl apply -f deployment-us.yaml", probeLoop}},
-			{Where: TermEU, Lines: []string{"kubectl apply -f deployment-eu.yaml", probeLoop}},
+		commands: func(v CommandVars) []Command {
+			var out []Command
+			for _, c := range cluster.Names() {
+				out = append(out, Command{Where: terminal(c), Lines: []string{
+					"kubectl apply -f " + labdir.DemoFile(c),
+					"kubectl rollout status deployment hello-world",
+					"kubectl rollout status deployment busybox-deployment",
+					v.probe(),
+				}})
+			}
+			return out
 		},
 	}}
 }

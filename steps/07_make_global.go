@@ -20,8 +20,8 @@ func makeGlobal() Step {
 			"of the answers should come from each side. The annotation travels: EndpointSlice and Service, the " +
 			"cluster's clustermesh-apiserver, the peer's kvstoremesh, the peer's agents. That takes seconds, so the lab " +
 			"probes with a few requests until the mesh has propagated the change, and only then judges the probe.",
-		commands: []Command{
-			{Where: TermUS + " & " + TermEU, Lines: []string{`kubectl annotate service hello-world service.cilium.io/global="true"`, probeLoop}},
+		commands: func(v CommandVars) []Command {
+			return []Command{{Where: TermUS + " & " + TermEU, Lines: []string{`kubectl annotate service hello-world service.cilium.io/global="true"`, v.probe()}}}
 		},
 	}}
 }

@@ -17,9 +17,11 @@ func affinityLocal() Step {
 			"service.cilium.io/affinity=\"local\" on a global Service makes Cilium use local backends only, and remote " +
 			"ones only when no local backend is active (terminating pods do not count). It is set in US only: US " +
 			"should answer from US alone, while EU, still affinity none, keeps spreading its requests over both clusters.",
-		commands: []Command{
-			{Where: TermUS, Lines: []string{`kubectl annotate service hello-world service.cilium.io/affinity="local"`, probeLoop}},
-			{Where: TermEU, Lines: []string{probeLoop}},
+		commands: func(v CommandVars) []Command {
+			return []Command{
+				{Where: TermUS, Lines: []string{`kubectl annotate service hello-world service.cilium.io/affinity="local"`, v.probe()}},
+				{Where: TermEU, Lines: []string{v.probe()}},
+			}
 		},
 	}}
 }

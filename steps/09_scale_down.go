@@ -16,9 +16,11 @@ func scaleDown() Step {
 		explain: "Now simulate an outage in US by scaling its hello-world Deployment to zero. With affinity local, " +
 			"US has no active local backend left, so Cilium fails over to the healthy remote backends: every US " +
 			"request should now be answered by EU. EU's own requests stay in EU, since US has no backend to offer.",
-		commands: []Command{
-			{Where: TermUS, Lines: []string{"kubectl scale deployment hello-world --replicas 0", probeLoop}},
-			{Where: TermEU, Lines: []string{probeLoop}},
+		commands: func(v CommandVars) []Command {
+			return []Command{
+				{Where: TermUS, Lines: []string{"kubectl scale deployment hello-world --replicas 0", v.probe()}},
+				{Where: TermEU, Lines: []string{v.probe()}},
+			}
 		},
 	}}
 }

@@ -16,9 +16,11 @@ func scaleBack() Step {
 		explain: "When US's hello-world is back and ready, it is an active local backend again, so affinity local " +
 			"sends US's requests home. Nothing had to be reconfigured: failover and return are automatic. " +
 			"EU, with affinity none, mixes again.",
-		commands: []Command{
-			{Where: TermUS, Lines: []string{"kubectl scale deployment hello-world --replicas 1", "kubectl rollout status deployment hello-world", probeLoop}},
-			{Where: TermEU, Lines: []string{probeLoop}},
+		commands: func(v CommandVars) []Command {
+			return []Command{
+				{Where: TermUS, Lines: []string{"kubectl scale deployment hello-world --replicas 1", "kubectl rollout status deployment hello-world", v.probe()}},
+				{Where: TermEU, Lines: []string{v.probe()}},
+			}
 		},
 	}}
 }

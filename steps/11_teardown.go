@@ -14,8 +14,8 @@ func teardown() Step {
 		title: "Tear down both clusters",
 		explain: "Deleting the two kind clusters removes their containers, and with them everything the lab " +
 			"installed. The lab directory keeps the journal and the probe history.",
-		commands: []Command{
-			{Where: TermGlobal, Lines: []string{"kind delete cluster --name us", "kind delete cluster --name eu"}},
+		commands: func(v CommandVars) []Command {
+			return []Command{{Where: TermGlobal, Lines: []string{"kind delete cluster --name us", "kind delete cluster --name eu"}}}
 		},
 	}}
 }

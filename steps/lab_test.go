@@ -379,7 +379,7 @@ func TestIndexAndIDs(t *testing.T) {
 		if j, err := steps.Index(all, s.ID()); err != nil || j != i {
 			t.Errorf("Index(%q) = %d, %v", s.ID(), j, err)
 		}
-		if s.Title() == "" || s.Explain() == "" || len(s.Commands()) == 0 {
+		if s.Title() == "" || s.Explain() == "" || len(s.Commands(steps.CommandVars{})) == 0 {
 			t.Errorf("step %s lacks a title, explanation or commands", s.ID())
 		}
 	}

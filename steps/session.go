@@ -40,7 +40,7 @@ func OpenSession(dir *labdir.Dir, backend cluster.Backend, requests int) (*Sessi
 		return nil, fmt.Errorf("open the lab log: %w", err)
 	}
 	s := &Session{Dir: dir, Backend: backend, Journal: j, log: f, logRep: NewLogFile(f)}
-	s.Env = &Env{Backend: backend, Journal: j, Requests: requests, Reporter: s.logRep}
+	s.Env = &Env{Backend: backend, Journal: j, Requests: requests, LabDir: dir.Path(), Reporter: s.logRep}
 	s.Runner = NewRunner(s.Env)
 	return s, nil
 }

@@ -23,8 +23,10 @@ type Step interface {
 	Title() string
 	// Explain says what the step does and why, true to Cilium's docs.
 	Explain() string
-	// Commands are what the learner would type to do the step by hand.
-	Commands() []Command
+	// Commands are what the learner would type to do the step by hand,
+	// in the seed's terminals, with the lab's directory, node image,
+	// Cilium version, values file and request count.
+	Commands(v CommandVars) []Command
 	// Run performs the step; it converges, so running it again is safe.
 	Run(ctx context.Context, env *Env) (Outcome, error)
 	// Check reads the live state (and the journal's probes) to tell
@@ -108,6 +110,10 @@ type Env struct {
 	Journal  *Journal
 	// Requests is the number of requests each probe sends.
 	Requests int
+	// LabDir is the lab directory, which the shown commands name.
+	LabDir string
+	// Setup is what the lab runs with, which the shown commands name.
+	Setup Setup
 	// Sequential makes steps act on one cluster after the other, as the
 	// seed does by hand; by default both clusters are driven at once.
 	Sequential bool
@@ -199,13 +205,15 @@ func (e *Env) statuses(ctx context.Context) ([2]cluster.Status, error) {
 // info holds the descriptive half of a step, shared by every step type.
 type info struct {
 	id, title, explain string
-	commands           []Command
+	commands           func(v CommandVars) []Command
 }
 
-func (i info) ID() string          { return i.id }
-func (i info) Title() string       { return i.title }
-func (i info) Explain() string     { return i.explain }
-func (i info) Commands() []Command { return i.commands }
+func (i info) ID() string      { return i.id }
+func (i info) Title() string   { return i.title }
+func (i info) Explain() string { return i.explain }
+
+// Commands fills in the lab's defaults for what v leaves empty.
+func (i info) Commands(v CommandVars) []Command { return i.commands(v.withDefaults()) }
 
 // All returns the lab's steps in the seed's order.
 func All() []Step {

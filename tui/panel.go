@@ -35,7 +35,7 @@ func (m *Model) renderPanel(l layout) string {
 	if m.showExplain {
 		explain = append(headless.Wrap(s.Explain(), innerW), "")
 	}
-	commands := m.renderCommands(s.Commands(), innerW)
+	commands := m.renderCommands(s.Commands(m.sess.Env.CommandVars()), innerW)
 	action := []string{"", m.actionLine(cur.step)}
 	tail := m.outcomeLines(cur.step, innerW)
 	fixed := 2 + len(commands) + len(action) + len(tail)
@@ -101,7 +101,7 @@ func (m *Model) commandsText() string {
 	if cur.kind == panelPlayground {
 		cmds = m.playgroundCommands()
 	} else {
-		cmds = m.sess.Runner.Steps[cur.step].Commands()
+		cmds = m.sess.Runner.Steps[cur.step].Commands(m.sess.Env.CommandVars())
 	}
 	var b strings.Builder
 	for _, c := range cmds {

@@ -200,7 +200,7 @@ func portsCheck(env Env, ports []int, clusters []string) cluster.Check {
 		_ = l.Close() // the check only needed the bind to succeed
 	}
 	if len(busy) == 0 {
-		c.Detail = "free"
+		c.Detail = "free" + portsPurpose
 		return c
 	}
 	c.Status = cluster.Fail
@@ -213,6 +213,10 @@ func portsCheck(env Env, ports []int, clusters []string) cluster.Check {
 	c.Fix = "stop what listens there; find it with " + portOwnerCommand(env.GOOS, busy)
 	return c
 }
+
+// portsPurpose says why the lab needs the host ports: the seed's US kind
+// config maps them, so kind cannot create US while anything holds one.
+const portsPurpose = " (the seed's US kind config maps them to the host; 31234 and 31235 are the chart's Hubble Relay and Hubble UI NodePorts, reachable from the host once Hubble is turned on)"
 
 // portOwnerCommand is the OS's way to see which process holds the ports.
 func portOwnerCommand(goos string, ports []int) string {

@@ -19,7 +19,7 @@ const infoArgs = "info --format {{json .}}"
 // Engine outputs as the real CLIs print them (trimmed to what matters).
 const (
 	dockerDesktopInfo = `{"ServerVersion":"27.3.1","MemTotal":8232873984,"OperatingSystem":"Docker Desktop","ServerErrors":null}`
-	dockerLinuxInfo   = `{"ServerVersion":"28.2.2","MemTotal":25276502016,"OperatingSystem":"Ubuntu 24.04.1 LTS"}`
+	dockerLinuxInfo   = `{"ServerVersion":"28.2.2","MemTotal":25276502016,"OperatingSystem":"Ubuntu 24.04.1 LTS","CgroupVersion":"2","KernelVersion":"6.8.0-45-generic"}`
 	dockerDownInfo    = `{"ID":"","ServerVersion":"","MemTotal":0,"ClientInfo":{"Version":"28.2.2"}}`
 	dockerDownStderr  = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n"
 	podmanInfo        = `{"host":{"arch":"amd64","memTotal":16647962624,"distribution":{"distribution":"fedora","version":"40"}},"store":{},"version":{"APIVersion":"5.2.0","Version":"5.2.0"}}`
@@ -324,7 +324,7 @@ func TestDetectEngine(t *testing.T) {
 			if tt.wantErr != nil {
 				status = cluster.Fail
 			}
-			checks := run(context.Background(), env, nil)
+			checks := run(context.Background(), env, Lab{}, nil)
 			wantCheck(t, find(t, checks, engineName), status, tt.wantDetail, tt.wantFix)
 		})
 	}
@@ -396,7 +396,7 @@ func TestMemory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checks := run(context.Background(), tt.f.Env(), nil)
+			checks := run(context.Background(), tt.f.Env(), Lab{}, nil)
 			wantCheck(t, find(t, checks, memoryName), tt.status, tt.detail, tt.fix)
 		})
 	}
@@ -547,7 +547,7 @@ func TestKindClusters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checks := run(context.Background(), tt.f.Env(), nil)
+			checks := run(context.Background(), tt.f.Env(), Lab{}, nil)
 			wantCheck(t, find(t, checks, clustersName), tt.status, tt.detail, tt.fix)
 		})
 	}
@@ -563,18 +563,18 @@ func TestRunOrderAndLeftoverLab(t *testing.T) {
 		files: inotify(1048576, 8192),
 		busy:  map[int]bool{32042: true},
 	}
-	checks := Run(context.Background(), f.Env())
+	checks := Run(context.Background(), f.Env(), Lab{})
 	var names []string
 	for _, c := range checks {
 		names = append(names, c.Name)
 	}
-	want := []string{engineName, memoryName, inotifyName, "Host ports 32042, 31234, 31235", clustersName}
+	want := []string{engineName, kernelName, cgroupName, memoryName, inotifyName, networkName, "Host ports 32042, 31234, 31235", clustersName, kubernetesName, imagesName}
 	if strings.Join(names, "|") != strings.Join(want, "|") {
 		t.Fatalf("checks %q, want %q", names, want)
 	}
 	wantCheck(t, checks[0], cluster.Pass, []string{"docker 28.2.2 (Ubuntu 24.04.1 LTS)"}, nil)
-	wantCheck(t, checks[3], cluster.Fail, []string{"32042", `kind cluster "us"`}, nil)
-	wantCheck(t, checks[4], cluster.Warn, []string{"us"}, nil)
+	wantCheck(t, checks[6], cluster.Fail, []string{"32042", `kind cluster "us"`}, nil)
+	wantCheck(t, checks[7], cluster.Warn, []string{"us"}, nil)
 	if !cluster.Failed(checks) {
 		t.Error("a busy port must fail the preflight")
 	}
@@ -586,10 +586,13 @@ func TestRunAllGood(t *testing.T) {
 		cmds: map[string]result{
 			"docker " + infoArgs: {stdout: dockerLinuxInfo},
 			"docker ps -a --filter label=io.x-k8s.kind.cluster --format {{.Names}}": {},
+			"docker network ls -q":                                    {stdout: "b1\nk1\n"},
+			"docker network inspect b1 k1":                            {stdout: `[` + bridgeNet + `,` + kindNet("172.18.0.0/16") + `]`},
+			"docker inspect --type=image " + cluster.DefaultNodeImage: {stdout: "[{}]"},
 		},
 		files: inotify(1048576, 8192),
 	}
-	for _, c := range Run(context.Background(), f.Env()) {
+	for _, c := range Run(context.Background(), f.Env(), Lab{}) {
 		wantCheck(t, c, cluster.Pass, nil, nil)
 	}
 }
@@ -599,9 +602,9 @@ func TestRunAllGood(t *testing.T) {
 func TestSystemEnvDoesNotNeedDocker(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	checks := run(ctx, SystemEnv(), nil)
-	if len(checks) != 5 {
-		t.Fatalf("%d checks, want 5", len(checks))
+	checks := run(ctx, SystemEnv(), Lab{}, nil)
+	if len(checks) != 10 {
+		t.Fatalf("%d checks, want 10", len(checks))
 	}
 	for _, c := range checks {
 		if c.Detail == "" || strings.Contains(c.Detail, "\n") || strings.Contains(c.Fix, "\n") {

@@ -26,7 +26,18 @@ type Engine struct {
 	MemTotal int64 `json:"memTotal,omitempty"`
 	// OperatingSystem is where the engine runs, e.g. "Docker Desktop" or "Ubuntu 24.04.1 LTS".
 	OperatingSystem string `json:"operatingSystem,omitempty"`
+	// CgroupVersion is "1" or "2" as the engine reports it (docker info's
+	// Cgroup Version; podman's v1 or v2), "" when unknown. kind nodes run
+	// on the engine's cgroups, and kubelet 1.35 refuses version 1.
+	CgroupVersion string `json:"cgroupVersion,omitempty"`
+	// KernelVersion is the kernel the engine's containers share: the VM's
+	// under Docker Desktop or podman machine; "" when unknown.
+	KernelVersion string `json:"kernelVersion,omitempty"`
 }
+
+// CgroupV1 reports an engine on cgroup v1 (or a hybrid hierarchy, which
+// engines report as 1).
+func (e Engine) CgroupV1() bool { return e.CgroupVersion == "1" }
 
 // Errors DetectEngine wraps, so callers can tell why there is no engine;
 // cluster.HintOf on the returned error gives the learner's fix.
@@ -122,10 +133,14 @@ type infoJSON struct {
 	MemTotal        int64
 	OperatingSystem string
 	ServerErrors    []string
+	CgroupVersion   string
+	KernelVersion   string
 	// podman
 	Host *struct {
-		MemTotal     int64 `json:"memTotal"`
-		Distribution struct {
+		MemTotal      int64  `json:"memTotal"`
+		CgroupVersion string `json:"cgroupVersion"`
+		Kernel        string `json:"kernel"`
+		Distribution  struct {
 			Distribution string `json:"distribution"`
 			Version      string `json:"version"`
 		} `json:"distribution"`
@@ -183,6 +198,8 @@ func probe(ctx context.Context, env Env, name string, explicit bool) (Engine, er
 		eng.Version = info.Version.Version
 		eng.MemTotal = info.Host.MemTotal
 		eng.OperatingSystem = strings.TrimSpace(info.Host.Distribution.Distribution + " " + info.Host.Distribution.Version)
+		eng.CgroupVersion = strings.TrimPrefix(info.Host.CgroupVersion, "v")
+		eng.KernelVersion = info.Host.Kernel
 		return eng, nil
 	}
 	if len(info.ServerErrors) > 0 || info.ServerVersion == "" {
@@ -198,6 +215,8 @@ func probe(ctx context.Context, env Env, name string, explicit bool) (Engine, er
 	eng.Version = info.ServerVersion
 	eng.MemTotal = info.MemTotal
 	eng.OperatingSystem = info.OperatingSystem
+	eng.CgroupVersion = info.CgroupVersion
+	eng.KernelVersion = info.KernelVersion
 	return eng, nil
 }
 

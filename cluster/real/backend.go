@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
 )
 
 // DefaultCiliumVersion is the Cilium chart the lab installs, pinned once
@@ -72,6 +73,13 @@ type Options struct {
 	ChartCacheDir string
 	// ChartRepo is the Helm repository to pull from; "" means DefaultChartRepo.
 	ChartRepo string
+	// NodeImage is the kind node image; "" means cluster.DefaultNodeImage.
+	NodeImage string
+	// Values are extra Helm values (the learner's --cilium-values file,
+	// read with ReadValuesFile) laid over the lab's at every install and
+	// upgrade; ValuesFile is that file's path, for messages.
+	Values     map[string]any
+	ValuesFile string
 	// External holds the clusters the learner brings instead of kind ones.
 	// The lab never creates or deletes those.
 	External map[cluster.Name]Kubeconfig
@@ -92,6 +100,9 @@ type Options struct {
 	Exec Executor
 	// Preflight checks the machine; nil means doctor.Run on this machine.
 	Preflight func(ctx context.Context) []cluster.Check
+	// Engine reports the container engine kind runs on (its name, cgroup
+	// version); nil means doctor.DetectEngine on this machine.
+	Engine func(ctx context.Context) (doctor.Engine, error)
 
 	// Timeouts bound the waits; zero fields take the defaults.
 	Timeouts Timeouts
@@ -164,6 +175,9 @@ type Backend struct {
 	chartMu sync.Mutex
 	chart   *loadedChart
 
+	engineMu    sync.Mutex
+	engineFound *doctor.Engine
+
 	// helmMu serialises Helm operations on one cluster: Helm refuses a
 	// second operation on a release while one is pending.
 	helmMu [2]sync.Mutex
@@ -187,7 +201,7 @@ func New(opts Options) (*Backend, error) {
 		}
 	}
 	if opts.CiliumVersion != "" {
-		if _, _, err := parseMinor(opts.CiliumVersion); err != nil {
+		if _, _, err := cluster.ParseMinor(opts.CiliumVersion); err != nil {
 			return nil, cluster.WithHint(fmt.Errorf("invalid Cilium version %q: %w", opts.CiliumVersion, err), "give a chart version such as "+DefaultCiliumVersion)
 		}
 	}

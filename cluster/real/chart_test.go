@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/repo"
 	appsv1 "k8s.io/api/apps/v1"
@@ -175,8 +177,8 @@ func TestLabOnPublishedCharts(t *testing.T) {
 				must(tb.enableValues(ctx, c, log))
 				o := sync(c)
 				svc := find[*corev1.Service](t, o, meshAPIServer)
-				if svc.Spec.Type != corev1.ServiceTypeNodePort || svc.Spec.Ports[0].NodePort != int32(c.MeshNodePort()) {
-					t.Errorf("%s: clustermesh-apiserver Service %s nodePort %d, want NodePort %d", c, svc.Spec.Type, svc.Spec.Ports[0].NodePort, c.MeshNodePort())
+				if svc.Spec.Type != corev1.ServiceTypeNodePort || svc.Spec.Ports[0].NodePort != cluster.DefaultMeshNodePort {
+					t.Errorf("%s: clustermesh-apiserver Service %s nodePort %d, want NodePort %d", c, svc.Spec.Type, svc.Spec.Ports[0].NodePort, cluster.DefaultMeshNodePort)
 				}
 				rel := tb.helm.last(t, c)
 				if name, _ := lookup(rel.Config, "cluster.name"); name != string(c) {
@@ -201,7 +203,7 @@ func TestLabOnPublishedCharts(t *testing.T) {
 				peer := c.Peer()
 				peerIP := fmt.Sprintf("172.18.0.%d", 2+3*peer.Index())
 				secret, cfg := meshEndpoint(t, o, peer)
-				want := fmt.Sprintf("https://%s.mesh.cilium.io:%d", peer, peer.MeshNodePort())
+				want := fmt.Sprintf("https://%s.mesh.cilium.io:%d", peer, cluster.DefaultMeshNodePort)
 				if !strings.Contains(cfg, want) {
 					t.Errorf("%s: %s[%s] = %q, want endpoint %s", c, secret, peer, cfg, want)
 				}
@@ -217,12 +219,24 @@ func TestLabOnPublishedCharts(t *testing.T) {
 						}
 					}
 				}
+				// 1.18 and 1.19 take a list, 1.20 a map keyed by name.
 				clusters, _ := lookup(tb.helm.last(t, c).Config, "clustermesh.config.clusters")
-				list, ok := clusters.([]any)
-				if !ok || len(list) != 1 {
-					t.Fatalf("%s: clustermesh.config.clusters = %#v, want a one-entry list for chart %s", c, clusters, version)
+				asMap, _ := clustersAsMap(version)
+				var entry map[string]any
+				switch v := clusters.(type) {
+				case []any:
+					if !asMap && len(v) == 1 {
+						entry, _ = v[0].(map[string]any)
+					}
+				case map[string]any:
+					if asMap && len(v) == 1 {
+						entry, _ = v[string(peer)].(map[string]any)
+					}
 				}
-				if _, tls := list[0].(map[string]any)["tls"]; tls {
+				if entry == nil {
+					t.Fatalf("%s: clustermesh.config.clusters = %#v, want one entry for %s in the format of chart %s (map: %v)", c, clusters, peer, version, asMap)
+				}
+				if _, tls := entry["tls"]; tls {
 					t.Errorf("%s: the peer entry has a tls block", c)
 				}
 			}
@@ -245,7 +259,7 @@ func TestLabOnPublishedCharts(t *testing.T) {
 				if !ok || p.String() != fmt.Sprintf("%s: 3/3 configured, 3/3 connected", c.Peer()) {
 					t.Errorf("%s: peer %+v", c, p)
 				}
-				if !st.Cilium.Ready() || st.Cilium.Version != version || st.Cilium.ClusterID != c.ID() || !st.Mesh.Ready() || st.Mesh.NodePort != c.MeshNodePort() {
+				if !st.Cilium.Ready() || st.Cilium.Version != version || st.Cilium.ClusterID != c.ID() || !st.Mesh.Ready() || st.Mesh.NodePort != cluster.DefaultMeshNodePort {
 					t.Errorf("%s: status %+v", c, st)
 				}
 			}
@@ -271,7 +285,7 @@ func TestConnectMergesExistingClusters(t *testing.T) {
 		t.Fatal(err)
 	}
 	vals := InstallValues(cluster.US)
-	for k, v := range EnableValues(cluster.US) {
+	for k, v := range EnableValues() {
 		vals[k] = v
 	}
 	vals["clustermesh"].(map[string]any)["config"] = map[string]any{"enabled": true, "clusters": []any{
@@ -280,7 +294,7 @@ func TestConnectMergesExistingClusters(t *testing.T) {
 	if err := tb.install(ctx, cluster.US, lc, vals, log); err != nil {
 		t.Fatal(err)
 	}
-	peer := PeerEntry{Name: "eu", IPs: []string{"172.18.0.5"}, Port: 32380}
+	peer := PeerEntry{Name: "eu", IPs: []string{"172.18.0.5"}, Port: 32379}
 	check := func(wantRev int, wantIP string) {
 		t.Helper()
 		rel := tb.helm.last(t, cluster.US)
@@ -320,21 +334,59 @@ func TestConnectMergesExistingClusters(t *testing.T) {
 }
 
 // TestChartVerification checks that a chart is checked for its name and
-// version when loaded.
+// version when loaded, and that a package of a version the lab knows is
+// used only when it is the published package (SHA256).
 func TestChartVerification(t *testing.T) {
 	path := chartPath(t, "1.18.11")
-	if _, err := loadVerified(path, "1.19.5"); err == nil || !strings.Contains(err.Error(), "not 1.19.5") {
+	if _, _, err := loadChecked(path, "1.19.5"); err == nil || !strings.Contains(err.Error(), "not 1.19.5") {
 		t.Errorf("wrong version accepted: %v", err)
 	}
-	lc, err := loadVerified(path, "")
-	if err != nil || lc.Version() != "1.18.11" {
-		t.Fatalf("load: %v", err)
+	for _, v := range publishedVersions {
+		lc, info, err := loadChecked(chartPath(t, v), "")
+		if err != nil || lc.Version() != v || !info.Verified || !strings.Contains(info.Note, "verified: its SHA256 is the published cilium-"+v+".tgz's") {
+			t.Fatalf("published %s: %v %+v", v, err, info)
+		}
 	}
 	tb := newTestBackend(t, path, newFakeCluster(), newFakeCluster(), func(o *Options) { o.CiliumVersion = "1.19.5" })
 	if _, err := tb.loadChart(context.Background(), &lines{}); err == nil || cluster.HintOf(err) == "" {
 		t.Errorf("a 1.18.11 chart was accepted for --cilium-version 1.19.5: %v", err)
 	}
-	// The cache: a chart already in the cache directory is used without a pull.
+
+	// The same chart, packaged again: same version, other bytes.
+	repacked := repackage(t, chartPath(t, "1.19.5"), "")
+	_, info, err := loadChecked(repacked, "")
+	if !errors.Is(err, ErrChartMismatch) || !strings.Contains(err.Error(), publishedCharts["1.19.5"]) || info.Version != "1.19.5" {
+		t.Fatalf("repackaged 1.19.5: %v %+v", err, info)
+	}
+	if _, err := CheckChart(repacked, ""); !errors.Is(err, ErrChartMismatch) {
+		t.Errorf("CheckChart accepted it: %v", err)
+	}
+	tb = newTestBackend(t, repacked, newFakeCluster(), newFakeCluster())
+	if _, err := tb.loadChart(context.Background(), &lines{}); !errors.Is(err, ErrChartMismatch) || !strings.Contains(err.Error(), "refusing the Cilium chart") || !strings.Contains(cluster.HintOf(err), "helm pull cilium/cilium --version 1.19.5") {
+		t.Errorf("--cilium-chart with a repackaged chart: %v (hint %q)", err, cluster.HintOf(err))
+	}
+	// A version the lab knows no sum for, and a directory, are used and
+	// said to be unverified.
+	other := repackage(t, chartPath(t, "1.19.5"), "1.19.99")
+	if _, info, err := loadChecked(other, ""); err != nil || info.Verified || !strings.Contains(info.Note, "no published SHA256 for cilium 1.19.99") {
+		t.Errorf("unknown version: %v %+v", err, info)
+	}
+	dir := t.TempDir()
+	ch, err := loader.Load(chartPath(t, "1.20.0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chartutil.SaveDir(ch, dir); err != nil {
+		t.Fatal(err)
+	}
+	log := &lines{}
+	tb = newTestBackend(t, filepath.Join(dir, "cilium"), newFakeCluster(), newFakeCluster())
+	if lc, err := tb.loadChart(context.Background(), log); err != nil || lc.Version() != "1.20.0" || !log.has("unverified: a chart directory cannot be hashed") {
+		t.Errorf("directory: %v\n%s", err, log)
+	}
+
+	// The cache: a chart already in the cache directory is used without a
+	// pull, and only when it is the published package.
 	cache := t.TempDir()
 	tb = newTestBackend(t, "", newFakeCluster(), newFakeCluster(), func(o *Options) {
 		o.ChartCacheDir, o.CiliumVersion, o.ChartRepo = cache, "1.18.11", "http://127.0.0.1:1/unreachable"
@@ -343,11 +395,67 @@ func TestChartVerification(t *testing.T) {
 		t.Fatal("pulled from an unreachable repository")
 	}
 	copyFile(t, path, cache+"/cilium-1.18.11.tgz")
-	log := &lines{}
-	lc, err = tb.loadChart(context.Background(), log)
-	if err != nil || lc.Version() != "1.18.11" || !log.has("cached Cilium chart") {
+	log = &lines{}
+	lc, err := tb.loadChart(context.Background(), log)
+	if err != nil || lc.Version() != "1.18.11" || !log.has("cached Cilium chart") || !log.has("verified") {
 		t.Fatalf("cached chart: %v\n%s", err, log)
 	}
+	cache = t.TempDir()
+	copyFile(t, repacked, cache+"/cilium-1.19.5.tgz")
+	tb = newTestBackend(t, "", newFakeCluster(), newFakeCluster(), func(o *Options) {
+		o.ChartCacheDir, o.ChartRepo = cache, "http://127.0.0.1:1/unreachable"
+	})
+	log = &lines{}
+	if _, err := tb.loadChart(context.Background(), log); err == nil || !log.has("Not trusting the cached chart") {
+		t.Errorf("altered cache entry: %v\n%s", err, log)
+	}
+	if _, err := os.Stat(cache + "/cilium-1.19.5.tgz"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the altered cache entry is still there: %v", err)
+	}
+}
+
+// publishedVersions are the published packages beside the repository, all
+// of which the lab knows the SHA256 of.
+var publishedVersions = []string{"1.18.11", "1.19.5", "1.20.0"}
+
+// TestPublishedSums checks the sums the lab carries against
+// shared/charts/SHA256SUMS.
+func TestPublishedSums(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(chartsDir(t), "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		v := strings.TrimSuffix(strings.TrimPrefix(f[1], "cilium-"), ".tgz")
+		if publishedCharts[v] != f[0] {
+			t.Errorf("%s: the lab has %q, SHA256SUMS %q", v, publishedCharts[v], f[0])
+		}
+		n++
+	}
+	if n != len(publishedCharts) {
+		t.Errorf("%d sums in SHA256SUMS, %d in the lab", n, len(publishedCharts))
+	}
+}
+
+// repackage loads a chart package and saves it again (as `helm package`
+// would), with another version when one is given: a valid chart that is
+// not the published package.
+func repackage(t *testing.T, src, version string) string {
+	t.Helper()
+	ch, err := loader.Load(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if version != "" {
+		ch.Metadata.Version = version
+	}
+	out, err := chartutil.Save(ch, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestPullCachesTheChart pulls the chart through the Helm SDK from a chart

@@ -96,15 +96,15 @@ func (b *Backend) InstallCilium(ctx context.Context, c cluster.Name, log cluster
 	if err != nil {
 		return err
 	}
-	if _, ok := b.external(c); !ok {
-		log.Logf("🔮 Auto-detected Kubernetes kind: kind")
+	if v, err := kc.Discovery().ServerVersion(); err == nil {
+		log.Logf("Kubernetes %s (as the API server of %s reports it)", v.GitVersion, c)
 	}
 	log.Logf("ℹ️  Using Cilium version %s", lc.Version())
 	log.Logf("ℹ️  Using cluster name %q", c)
 	if _, err := kc.CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{}); err == nil {
 		log.Logf("🔑 Found existing CA in secret %s: the chart reuses it", caSecret)
 	}
-	if err := b.install(ctx, c, lc, InstallValues(c), log); err != nil {
+	if err := b.install(ctx, c, lc, b.withUserValues(StageInstall, InstallValues(c), log), log); err != nil {
 		return err
 	}
 	log.Logf("Helm release cilium installed in %s: cluster.name=%s cluster.id=%d ipam.mode=kubernetes", c, c, c.ID())

@@ -30,7 +30,7 @@ func meshCluster(t testing.TB, c cluster.Name, id int, ca *testCA, extra ...runt
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: ciliumConfig, Namespace: namespace},
 			Data: map[string]string{"cluster-name": string(c), "cluster-id": fmt.Sprint(id), "max-connected-clusters": "255", "ipam": "kubernetes"}},
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: meshAPIServer, Namespace: namespace},
-			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Ports: []corev1.ServicePort{{Port: 2379, NodePort: int32(c.MeshNodePort())}}}},
+			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Ports: []corev1.ServicePort{{Port: 2379, NodePort: cluster.DefaultMeshNodePort}}}},
 		ca.secret(),
 		ca.certSecret(t, remoteCert, "remote"),
 		ca.certSecret(t, serverCert, "*.mesh.cilium.io"),
@@ -54,7 +54,7 @@ func TestConnectValidation(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := accessInfo{cluster: c, ciliumIdentity: ciliumIdentity{Name: string(c), ID: c.ID(), Max: 255}, ServiceType: "NodePort",
-			NodePort: c.MeshNodePort(), IP: fmt.Sprintf("172.18.0.%d", 2+3*c.Index()), CA: caID(ca.cert)}
+			NodePort: cluster.DefaultMeshNodePort, IP: fmt.Sprintf("172.18.0.%d", 2+3*c.Index()), CA: caID(ca.cert)}
 		if info != want {
 			t.Errorf("%s: extracted %+v, want %+v", c, info, want)
 		}

@@ -243,5 +243,5 @@ func (b *Backend) configurePeer(ctx context.Context, from cluster.Name, peer Pee
 		return fmt.Errorf("configure %s: %w", from, err)
 	}
 	log.Logf("ℹ️  Configuring Cilium in cluster '%s' to connect to cluster '%s'", from.Context(), cluster.Name(peer.Name).Context())
-	return b.upgrade(ctx, from, lc, vals)
+	return b.upgrade(ctx, from, lc, b.withUserValues(StageConnect, vals, log))
 }

@@ -39,6 +39,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
 )
 
 // chartsDir finds ../shared/charts beside the repository (the tests run in
@@ -56,17 +57,17 @@ func chartsDir(t testing.TB) string {
 }
 
 // chartVersions are the published charts shared/charts holds.
-var chartVersions = []string{"1.19.5", "1.18.11"}
+var chartVersions = []string{"1.19.5", "1.18.11", "1.20.0"}
 
 func chartPath(t testing.TB, version string) string {
 	return filepath.Join(chartsDir(t), "cilium-"+version+".tgz")
 }
 
-// kindCapabilities is what Helm would discover on a kind v0.33 cluster;
+// kindCapabilities is what Helm would discover on the lab's kind nodes (the pinned v1.35.8 image);
 // Helm's built-in default (1.20) is older than the chart allows.
 func kindCapabilities() *chartutil.Capabilities {
 	caps := chartutil.DefaultCapabilities.Copy()
-	caps.KubeVersion = chartutil.KubeVersion{Version: "v1.37.0", Major: "1", Minor: "37"}
+	caps.KubeVersion = chartutil.KubeVersion{Version: "v1.35.8", Major: "1", Minor: "35"}
 	return caps
 }
 
@@ -542,6 +543,10 @@ func newTestBackend(t testing.TB, chart string, us, eu *fakeCluster, tweak ...fu
 		DiagLog:        &lockedBuffer{b: &diag},
 		Timeouts:       Timeouts{Cilium: time.Minute, Mesh: time.Minute, Connect: time.Minute, Rollout: time.Minute, APICall: time.Minute},
 		Preflight:      func(context.Context) []cluster.Check { return nil },
+		// A cgroup v2 docker engine: the tests never ask the machine's.
+		Engine: func(context.Context) (doctor.Engine, error) {
+			return doctor.Engine{Name: "docker", CgroupVersion: "2"}, nil
+		},
 	}
 	for _, f := range tweak {
 		f(&opts)

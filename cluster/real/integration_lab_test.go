@@ -126,7 +126,7 @@ func TestIntegrationHeadlessLab(t *testing.T) {
 	// credentials inlined (EU's were files beside the learner's kubeconfig),
 	// usable as the steps' commands use them.
 	for _, c := range cluster.Names() {
-		file := filepath.Join(path, KubeconfigFile(c))
+		file := filepath.Join(path, labdir.KubeconfigFile(c))
 		kc, err := clientcmd.LoadFromFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -153,7 +153,7 @@ func TestIntegrationHeadlessLab(t *testing.T) {
 			t.Errorf("%s: server version %s", c, v.GitVersion)
 		}
 	}
-	merged, err := clientcmd.LoadFromFile(filepath.Join(path, MergedKubeconfig))
+	merged, err := clientcmd.LoadFromFile(filepath.Join(path, labdir.MergedKubeconfig))
 	if err != nil || len(merged.Contexts) != 2 {
 		t.Errorf("merged kubeconfig: %v, %v", merged, err)
 	}
@@ -306,7 +306,7 @@ func TestIntegrationCLI(t *testing.T) {
 		t.Fatalf("clustermesh-lab run: %v\n%s", err, out)
 	}
 	for _, want := range []string{"Step 2/11 · Create the US and EU clusters", "[us] Cluster us answers: Kubernetes v1.37.2, 3 node(s); the lab will not delete it",
-		"Step 3/11 · Install Cilium in both clusters", "clustermesh-apiserver is ready in eu (NodePort 32380)", "Done: steps preflight to enable-clustermesh"} {
+		"Step 3/11 · Install Cilium in both clusters", "clustermesh-apiserver is ready in eu (NodePort 32379)", "Done: steps preflight to enable-clustermesh"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

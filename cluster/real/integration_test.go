@@ -327,13 +327,13 @@ func TestIntegrationBackend(t *testing.T) {
 		}
 		ib.must(t, <-errs)
 		for _, c := range cluster.Names() {
-			if !ib.log.has(fmt.Sprintf("clustermesh-apiserver is ready in %s (NodePort %d)", c, c.MeshNodePort())) {
+			if !ib.log.has(fmt.Sprintf("clustermesh-apiserver is ready in %s (NodePort %d)", c, cluster.DefaultMeshNodePort)) {
 				t.Errorf("%s: the log does not say the clustermesh-apiserver is ready", c)
 			}
 			svc, err := cs.kube(c).CoreV1().Services(namespace).Get(ctx, meshAPIServer, metav1.GetOptions{})
 			ib.must(t, err)
-			if svc.Spec.Type != corev1.ServiceTypeNodePort || svc.Spec.Ports[0].NodePort != int32(c.MeshNodePort()) {
-				t.Errorf("%s: clustermesh-apiserver Service %s nodePort %d, want NodePort %d", c, svc.Spec.Type, svc.Spec.Ports[0].NodePort, c.MeshNodePort())
+			if svc.Spec.Type != corev1.ServiceTypeNodePort || svc.Spec.Ports[0].NodePort != cluster.DefaultMeshNodePort {
+				t.Errorf("%s: clustermesh-apiserver Service %s nodePort %d, want NodePort %d", c, svc.Spec.Type, svc.Spec.Ports[0].NodePort, cluster.DefaultMeshNodePort)
 			}
 			rel := releaseIn(t, cs.kube(c))
 			if name, _ := lookup(rel.Config, "cluster.name"); rel.Version != 2 || name != string(c) {
@@ -341,7 +341,7 @@ func TestIntegrationBackend(t *testing.T) {
 			}
 			st, err := ib.Status(ctx, c)
 			ib.must(t, err)
-			if !st.Mesh.Ready() || st.Mesh.ServiceType != "NodePort" || st.Mesh.NodePort != c.MeshNodePort() || len(st.Mesh.Peers) != 0 {
+			if !st.Mesh.Ready() || st.Mesh.ServiceType != "NodePort" || st.Mesh.NodePort != cluster.DefaultMeshNodePort || len(st.Mesh.Peers) != 0 {
 				t.Errorf("%s: mesh status after enable %+v", c, st.Mesh)
 			}
 		}
@@ -411,7 +411,7 @@ func TestIntegrationBackend(t *testing.T) {
 			}
 			enabled, _ := lookup(rel.Config, "clustermesh.config.enabled")
 			clusters, _ := lookup(rel.Config, "clustermesh.config.clusters")
-			entry := fmt.Sprintf("[map[ips:[%s] name:%s port:%d]]", nodeAddress(peer, 0), peer, peer.MeshNodePort())
+			entry := fmt.Sprintf("[map[ips:[%s] name:%s port:%d]]", nodeAddress(peer, 0), peer, cluster.DefaultMeshNodePort)
 			if enabled != true || fmt.Sprint(clusters) != entry {
 				t.Errorf("%s: clustermesh.config enabled %v clusters %v, want true %s", c, enabled, clusters, entry)
 			}
@@ -419,7 +419,7 @@ func TestIntegrationBackend(t *testing.T) {
 			// peer's NodePort through its mesh.cilium.io name, and the agents
 			// read the peer from the local clustermesh-apiserver.
 			want := map[string]string{
-				kvstoreSecret: fmt.Sprintf("https://%s.mesh.cilium.io:%d", peer, peer.MeshNodePort()),
+				kvstoreSecret: fmt.Sprintf("https://%s.mesh.cilium.io:%d", peer, cluster.DefaultMeshNodePort),
 				meshSecret:    "https://clustermesh-apiserver.kube-system.svc:2379",
 			}
 			for name, endpoint := range want {
@@ -689,12 +689,12 @@ func TestIntegrationInterrupted(t *testing.T) {
 	}
 	ib.must(t, ib.WaitCilium(ctx, us, ib.log))
 	rel := releaseIn(t, cs.kube(us))
-	if name, _ := lookup(rel.Config, "cluster.name"); name != string(us) || !meshEnabledIn(rel.Config, us) || rel.Chart.Metadata.Version != version {
+	if name, _ := lookup(rel.Config, "cluster.name"); name != string(us) || !meshEnabledIn(rel.Config) || rel.Chart.Metadata.Version != version {
 		t.Errorf("release after the retries: chart %s values %v", rel.Chart.Metadata.Version, rel.Config)
 	}
 	st, err := ib.Status(ctx, us)
 	ib.must(t, err)
-	if !st.Cilium.Ready() || !st.Mesh.Ready() || st.Mesh.NodePort != us.MeshNodePort() || st.Cilium.Version != version {
+	if !st.Cilium.Ready() || !st.Mesh.Ready() || st.Mesh.NodePort != cluster.DefaultMeshNodePort || st.Cilium.Version != version {
 		t.Errorf("status after the retries: %+v", st)
 	}
 }

@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -20,7 +18,6 @@ import (
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 
-	"github.com/clustermesh-lab/clustermesh-lab/assets"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
@@ -28,31 +25,46 @@ import (
 
 // KindProvider is the part of kind's cluster.Provider the backend uses.
 type KindProvider interface {
-	Create(name string, options ...kindcluster.CreateOption) error
+	Create(name string, spec CreateSpec) error
 	Delete(name, explicitKubeconfigPath string) error
 	List() ([]string, error)
 	KubeConfig(name string, internal bool) (string, error)
 }
 
+// CreateSpec is what `kind create cluster --name N --image IMAGE --config
+// FILE` gives kind: the content of the kind config file in the lab
+// directory (the very bytes the learner sees), the node image, and the
+// kubeconfig kind writes.
+type CreateSpec struct {
+	Config     []byte
+	NodeImage  string
+	Kubeconfig string
+}
+
+// kindLibrary is kind's own provider behind KindProvider.
+type kindLibrary struct{ *kindcluster.Provider }
+
+// Create creates the cluster as the kind CLI does with --image and
+// --config, without kind's usage and salutation lines.
+func (k kindLibrary) Create(name string, spec CreateSpec) error {
+	return k.Provider.Create(name,
+		kindcluster.CreateWithRawConfig(spec.Config),
+		kindcluster.CreateWithNodeImage(spec.NodeImage),
+		kindcluster.CreateWithKubeconfigPath(spec.Kubeconfig),
+		kindcluster.CreateWithDisplayUsage(false),
+		kindcluster.CreateWithDisplaySalutation(false),
+	)
+}
+
 // KindFactory builds a kind provider whose progress goes to log.
 type KindFactory func(ctx context.Context, log cluster.Logger) (KindProvider, error)
 
-// Files the backend keeps in the lab directory.
-const (
-	// recordFile lists the kind clusters this lab created: only those are
-	// ever reused or deleted.
-	recordFile = "kind-clusters.json"
-	// MergedKubeconfig holds both contexts, as the seed's
-	// `kubectl config view --flatten > merged-kubeconfig.yaml`.
-	MergedKubeconfig = "merged-kubeconfig.yaml"
-)
-
-// KubeconfigFile is the lab's kubeconfig of cluster c (kubeconfig-us.yaml,
-// as in the seed).
-func KubeconfigFile(c cluster.Name) string { return "kubeconfig-" + string(c) + ".yaml" }
+// recordFile lists the kind clusters this lab created: only those are ever
+// reused or deleted.
+const recordFile = "kind-clusters.json"
 
 func (b *Backend) kubeconfigPath(c cluster.Name) string {
-	return filepath.Join(b.opts.Dir, KubeconfigFile(c))
+	return filepath.Join(b.opts.Dir, labdir.KubeconfigFile(c))
 }
 
 // kubeconfigHintPath is the kubeconfig to name in advice about c.
@@ -66,13 +78,10 @@ func (b *Backend) kubeconfigHintPath(c cluster.Name) string {
 	return b.kubeconfigPath(c)
 }
 
-// KindConfig decodes the seed's kind configuration of c with kind's own
-// v1alpha4 types, strictly as kind does, and names the cluster.
-func KindConfig(c cluster.Name) (*v1alpha4.Cluster, error) {
-	raw, err := assets.KindConfig(string(c))
-	if err != nil {
-		return nil, err
-	}
+// DecodeKindConfig decodes a kind configuration of c with kind's own
+// v1alpha4 types, strictly as kind does, and names the cluster; the
+// backend checks the file it wrote with it before giving it to kind.
+func DecodeKindConfig(c cluster.Name, raw []byte) (*v1alpha4.Cluster, error) {
 	cfg := &v1alpha4.Cluster{}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
@@ -155,31 +164,76 @@ func (b *Backend) kindProvider(ctx context.Context, log cluster.Logger) (KindPro
 		return nil, err
 	}
 	engine := kindcluster.ProviderWithDocker()
-	if eng == "podman" {
+	if eng.Name == "podman" {
 		engine = kindcluster.ProviderWithPodman()
 	}
-	return kindcluster.NewProvider(kindcluster.ProviderWithLogger(kindLogger{step: log, diag: b.diag}), engine), nil
+	return kindLibrary{kindcluster.NewProvider(kindcluster.ProviderWithLogger(kindLogger{step: log, diag: b.diag}), engine)}, nil
 }
 
-var (
-	engineMu   sync.Mutex
-	engineName string
-)
-
-// engine detects the container engine once per process, as the kind CLI
-// does (the library alone ignores KIND_EXPERIMENTAL_PROVIDER).
-func (b *Backend) engine(ctx context.Context) (string, error) {
-	engineMu.Lock()
-	defer engineMu.Unlock()
-	if engineName != "" {
-		return engineName, nil
+// engine detects the container engine once, as the kind CLI does (the
+// library alone ignores KIND_EXPERIMENTAL_PROVIDER); its cgroup version
+// decides the kind configs' kubelet patch. A failed detection is not
+// remembered, so starting the engine and retrying works.
+func (b *Backend) engine(ctx context.Context) (doctor.Engine, error) {
+	b.engineMu.Lock()
+	defer b.engineMu.Unlock()
+	if b.engineFound != nil {
+		return *b.engineFound, nil
 	}
-	eng, err := doctor.DetectEngine(ctx, doctor.SystemEnv())
+	detect := b.opts.Engine
+	if detect == nil {
+		detect = func(ctx context.Context) (doctor.Engine, error) { return doctor.DetectEngine(ctx, doctor.SystemEnv()) }
+	}
+	eng, err := detect(ctx)
 	if err != nil {
-		return "", fmt.Errorf("kind needs a container engine: %w", err)
+		return eng, fmt.Errorf("kind needs a container engine: %w", err)
 	}
-	engineName = eng.Name
-	return engineName, nil
+	b.engineFound = &eng
+	return eng, nil
+}
+
+// NodeImage is the kind node image the backend creates clusters with.
+func (b *Backend) NodeImage() string {
+	if b.opts.NodeImage != "" {
+		return b.opts.NodeImage
+	}
+	return cluster.DefaultNodeImage
+}
+
+// WriteLabFiles writes the seed's kind configs and demo manifests into the
+// lab directory, with the kubelet patch when the container engine runs on
+// cgroup v1. Where no engine answers (or the learner brings both clusters)
+// it writes the seed's configs as they are; creating a cluster writes its
+// config again from what the engine reports.
+func (b *Backend) WriteLabFiles(ctx context.Context) error {
+	cgroupV1 := false
+	if len(b.opts.External) < len(cluster.Names()) {
+		if eng, err := b.engine(ctx); err == nil {
+			cgroupV1 = eng.CgroupV1()
+		}
+	}
+	return labdir.WriteSeedFiles(b.opts.Dir, cgroupV1)
+}
+
+// kindConfigFor writes c's kind config for the engine kind will use and
+// returns its bytes, decoded strictly first so that a broken file fails
+// here rather than inside kind.
+func (b *Backend) kindConfigFor(ctx context.Context, c cluster.Name, log cluster.Logger) ([]byte, error) {
+	eng, err := b.engine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := labdir.WriteKindConfig(b.opts.Dir, c, eng.CgroupV1())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := DecodeKindConfig(c, raw); err != nil {
+		return nil, err
+	}
+	if eng.CgroupV1() {
+		log.Logf("The %s engine runs on cgroup v1, which kubelet 1.35 refuses by default: %s sets failCgroupV1: false for the kubelet (kubeadmConfigPatches)", eng.Name, labdir.KindConfigFile(c))
+	}
+	return raw, nil
 }
 
 // kindCluster is what creating and deleting c both need to know first: the
@@ -224,7 +278,7 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 			return cluster.WithHint(fmt.Errorf("delete the half-created cluster %s: %w", c, err), fmt.Sprintf("delete it with `kind delete cluster --name %s`, then retry", c))
 		}
 	}
-	cfg, err := KindConfig(c)
+	raw, err := b.kindConfigFor(ctx, c, log)
 	if err != nil {
 		return err
 	}
@@ -232,14 +286,15 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 		return err
 	}
 	b.forget(c)
+	image := b.NodeImage()
+	k8s, ok := cluster.KubernetesVersion(image)
+	if !ok {
+		k8s = "version unknown: the image has no vX.Y.Z tag"
+	}
+	log.Logf("kind create cluster --name %s --image %s --config %s (Kubernetes %s)", c, image, labdir.KindConfigFile(c), k8s)
 	// kind writes the kubeconfig itself; pointing it at the lab's file
 	// keeps it away from the learner's ~/.kube/config.
-	err = p.Create(string(c),
-		kindcluster.CreateWithV1Alpha4Config(cfg),
-		kindcluster.CreateWithKubeconfigPath(b.kubeconfigPath(c)),
-		kindcluster.CreateWithDisplayUsage(false),
-		kindcluster.CreateWithDisplaySalutation(false),
-	)
+	err = p.Create(string(c), CreateSpec{Config: raw, NodeImage: image, Kubeconfig: b.kubeconfigPath(c)})
 	if err != nil {
 		return cluster.WithHint(fmt.Errorf("kind create cluster --name %s: %w", c, err),
 			"retry: kind removed the partial cluster; if it says the name is taken, run `kind delete cluster --name "+string(c)+"` first; `clustermesh-lab doctor` checks the machine")
@@ -403,36 +458,4 @@ func renameContext(raw clientcmdapi.Config, context string, c cluster.Name) (*cl
 
 // writeMergedLocked rewrites merged-kubeconfig.yaml from the per-cluster
 // files present, as `KUBECONFIG=a:b kubectl config view --flatten` would.
-func (b *Backend) writeMergedLocked() error {
-	merged := clientcmdapi.NewConfig()
-	for _, c := range cluster.Names() {
-		cfg, err := clientcmd.LoadFromFile(b.kubeconfigPath(c))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", b.kubeconfigPath(c), err)
-		}
-		maps.Copy(merged.Clusters, cfg.Clusters)
-		maps.Copy(merged.AuthInfos, cfg.AuthInfos)
-		maps.Copy(merged.Contexts, cfg.Contexts)
-		if merged.CurrentContext == "" {
-			merged.CurrentContext = cfg.CurrentContext
-		}
-	}
-	path := filepath.Join(b.opts.Dir, MergedKubeconfig)
-	if len(merged.Contexts) == 0 {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		return nil
-	}
-	if err := clientcmdapi.FlattenConfig(merged); err != nil {
-		return err
-	}
-	data, err := clientcmd.Write(*merged)
-	if err != nil {
-		return err
-	}
-	return labdir.WriteAtomic(path, data, 0o600)
-}
+func (b *Backend) writeMergedLocked() error { return labdir.WriteMergedKubeconfig(b.opts.Dir) }

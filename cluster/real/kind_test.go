@@ -21,11 +21,14 @@ import (
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 )
 
-// TestKindConfigIsTheSeeds decodes the embedded configs with kind's types
-// and compares them with the seed's kind-us-cluster.yaml and
-// kind-eu-cluster.yaml, field by field.
+// TestKindConfigIsTheSeeds decodes the configs the lab writes with kind's
+// types and compares them with the seed's kind-us-cluster.yaml and
+// kind-eu-cluster.yaml, field by field; on a cgroup v1 host they carry the
+// kubelet patch and nothing else changes.
 func TestKindConfigIsTheSeeds(t *testing.T) {
 	meta := v1alpha4.TypeMeta{Kind: "Cluster", APIVersion: "kind.x-k8s.io/v1alpha4"}
 	want := map[cluster.Name]*v1alpha4.Cluster{
@@ -47,12 +50,22 @@ func TestKindConfigIsTheSeeds(t *testing.T) {
 		},
 	}
 	for c, w := range want {
-		got, err := KindConfig(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, w) {
-			t.Errorf("%s: decoded\n%+v\nwant\n%+v", c, got, w)
+		for _, v1 := range []bool{false, true} {
+			raw, err := labdir.KindConfig(c, v1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeKindConfig(c, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := *w
+			if v1 {
+				w.KubeadmConfigPatches = []string{"kind: KubeletConfiguration\nfailCgroupV1: false\n"}
+			}
+			if !reflect.DeepEqual(got, &w) {
+				t.Errorf("%s (cgroup v1 %v): decoded\n%+v\nwant\n%+v", c, v1, got, &w)
+			}
 		}
 	}
 }
@@ -117,11 +130,12 @@ type fakeKind struct {
 	mu      sync.Mutex
 	names   []string
 	created []string
+	specs   map[string]CreateSpec
 	deleted []string
 	fail    error
 }
 
-func (f *fakeKind) Create(name string, opts ...kindcluster.CreateOption) error {
+func (f *fakeKind) Create(name string, spec CreateSpec) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
@@ -129,6 +143,10 @@ func (f *fakeKind) Create(name string, opts ...kindcluster.CreateOption) error {
 	}
 	f.created = append(f.created, name)
 	f.names = append(f.names, name)
+	if f.specs == nil {
+		f.specs = map[string]CreateSpec{}
+	}
+	f.specs[name] = spec
 	return nil
 }
 
@@ -183,13 +201,27 @@ func TestCreateClusterLifecycle(t *testing.T) {
 	if len(fk.created) != 2 {
 		t.Fatalf("created %v", fk.created)
 	}
-	for _, name := range []string{KubeconfigFile(cluster.US), KubeconfigFile(cluster.EU), MergedKubeconfig, recordFile} {
+	// kind gets the very file the learner sees, and the pinned image.
+	for _, c := range cluster.Names() {
+		spec := fk.specs[string(c)]
+		file, err := os.ReadFile(filepath.Join(tb.dir, labdir.KindConfigFile(c)))
+		if err != nil || string(spec.Config) != string(file) || strings.Contains(string(file), "failCgroupV1") {
+			t.Errorf("%s: kind got\n%s\nthe lab directory holds (%v)\n%s", c, spec.Config, err, file)
+		}
+		if spec.NodeImage != cluster.DefaultNodeImage || spec.Kubeconfig != tb.kubeconfigPath(c) {
+			t.Errorf("%s: spec %+v", c, spec)
+		}
+		if want := fmt.Sprintf("kind create cluster --name %s --image %s --config kind-%s-cluster.yaml (Kubernetes v1.35.8)", c, cluster.DefaultNodeImage, c); !log.has(want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	for _, name := range []string{labdir.KubeconfigFile(cluster.US), labdir.KubeconfigFile(cluster.EU), labdir.MergedKubeconfig, recordFile} {
 		fi, err := os.Stat(filepath.Join(tb.dir, name))
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %v mode %v, want 0600", name, err, fi.Mode())
 		}
 	}
-	merged, err := clientcmd.LoadFromFile(filepath.Join(tb.dir, MergedKubeconfig))
+	merged, err := clientcmd.LoadFromFile(filepath.Join(tb.dir, labdir.MergedKubeconfig))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +274,7 @@ func TestCreateClusterLifecycle(t *testing.T) {
 			}
 		}
 	}
-	if _, err := os.Stat(filepath.Join(tb.dir, MergedKubeconfig)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(tb.dir, labdir.MergedKubeconfig)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("merged kubeconfig left behind: %v", err)
 	}
 	if !log.has("does not exist: nothing to delete") {
@@ -347,5 +379,64 @@ func TestStatusOfAClusterDeletedOutsideTheLab(t *testing.T) {
 	fk.names = nil
 	if st, err := tb.Status(context.Background(), cluster.US); err != nil || st.Exists {
 		t.Errorf("deleted cluster: %+v %v", st, err)
+	}
+}
+
+// TestCreateOnCgroupV1 creates a cluster where the engine reports cgroup
+// v1: the kind config in the lab directory carries the kubelet patch, kind
+// gets exactly that file, and the step's log says why. --node-image
+// replaces the image, and an untagged one is said to be of unknown version.
+func TestCreateOnCgroupV1(t *testing.T) {
+	fk := &fakeKind{}
+	const image = "registry.example/kind/node@sha256:0123"
+	tb := newTestBackend(t, "", newFakeCluster(), newFakeCluster(), func(o *Options) {
+		o.Kind = func(context.Context, cluster.Logger) (KindProvider, error) { return fk, nil }
+		o.Engine = func(context.Context) (doctor.Engine, error) {
+			return doctor.Engine{Name: "docker", CgroupVersion: "1"}, nil
+		}
+		o.NodeImage = image
+	})
+	log := &lines{}
+	if err := tb.CreateCluster(context.Background(), cluster.EU, log); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(filepath.Join(tb.dir, "kind-eu-cluster.yaml"))
+	if err != nil || !strings.Contains(string(file), "failCgroupV1: false") || string(fk.specs["eu"].Config) != string(file) {
+		t.Fatalf("kind config %v:\n%s\nkind got\n%s", err, file, fk.specs["eu"].Config)
+	}
+	if fk.specs["eu"].NodeImage != image {
+		t.Errorf("image %q, want %q", fk.specs["eu"].NodeImage, image)
+	}
+	for _, want := range []string{"cgroup v1, which kubelet 1.35 refuses by default: kind-eu-cluster.yaml sets failCgroupV1: false", "--image " + image, "version unknown"} {
+		if !log.has(want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	// WriteLabFiles writes all four seed files with the same engine facts.
+	if err := tb.WriteLabFiles(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"kind-us-cluster.yaml", "kind-eu-cluster.yaml", "deployment-us.yaml", "deployment-eu.yaml"} {
+		b, err := os.ReadFile(filepath.Join(tb.dir, name))
+		if err != nil || len(b) == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+		if strings.HasPrefix(name, "kind-") && !strings.Contains(string(b), "failCgroupV1: false") {
+			t.Errorf("%s lacks the kubelet patch", name)
+		}
+	}
+	// Without an engine (both clusters brought), the seed's configs as they are.
+	tb2 := newTestBackend(t, "", nil, nil, func(o *Options) {
+		o.External = map[cluster.Name]Kubeconfig{cluster.US: {}, cluster.EU: {}}
+		o.Engine = func(context.Context) (doctor.Engine, error) {
+			t.Error("engine detected for clusters the learner brings")
+			return doctor.Engine{}, errors.New("no engine")
+		}
+	})
+	if err := tb2.WriteLabFiles(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(tb2.dir, "kind-us-cluster.yaml")); strings.Contains(string(b), "failCgroupV1") || len(b) == 0 {
+		t.Errorf("brought clusters: %s", b)
 	}
 }

@@ -32,18 +32,18 @@ const (
 var meshCerts = []string{serverCert, remoteCert}
 
 // meshEnabledIn reports whether the release's values already enable the
-// mesh as EnableValues(c) does.
-func meshEnabledIn(vals map[string]any, c cluster.Name) bool {
+// mesh as EnableValues does.
+func meshEnabledIn(vals map[string]any) bool {
 	use, _ := lookup(vals, "clustermesh.useAPIServer")
 	typ, _ := lookup(vals, "clustermesh.apiserver.service.type")
-	port, _ := lookup(vals, "clustermesh.apiserver.service.nodePort")
 	method, _ := lookup(vals, "clustermesh.apiserver.tls.auto.method")
-	return use == true && typ == "NodePort" && fmt.Sprint(port) == fmt.Sprint(c.MeshNodePort()) && method == "cronJob"
+	return use == true && typ == "NodePort" && method == "cronJob"
 }
 
 // EnableClusterMesh upgrades the release with the mesh values (as
 // `cilium clustermesh enable --service-type NodePort`), then waits for the
-// certificate Job's Secrets and the clustermesh-apiserver Deployment.
+// certificate Job's Secrets and the clustermesh-apiserver Deployment, and
+// reports the Service as it reads it.
 func (b *Backend) EnableClusterMesh(ctx context.Context, c cluster.Name, log cluster.Logger) error {
 	kc, err := b.kube(ctx, c)
 	if err != nil {
@@ -69,7 +69,15 @@ func (b *Backend) EnableClusterMesh(ctx context.Context, c cluster.Name, log clu
 		}); err != nil {
 		return err
 	}
-	log.Logf("✅ clustermesh-apiserver is ready in %s (NodePort %d)", c, c.MeshNodePort())
+	svc, err := kc.CoreV1().Services(namespace).Get(ctx, meshAPIServer, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("read Service %s/%s in %s: %w", namespace, meshAPIServer, c, err)
+	}
+	port := 0
+	if len(svc.Spec.Ports) > 0 {
+		port = int(svc.Spec.Ports[0].NodePort)
+	}
+	log.Logf("✅ clustermesh-apiserver is ready in %s: Deployment rolled out, certificates issued, Service type %s, NodePort %d", c, svc.Spec.Type, port)
 	return nil
 }
 
@@ -84,20 +92,16 @@ func (b *Backend) enableValues(ctx context.Context, c cluster.Name, log cluster.
 	if rel == nil {
 		return fmt.Errorf("%w in %s (no Helm release cilium)", cluster.ErrNoCilium, c)
 	}
-	if meshEnabledIn(vals, c) && rel.Info.Status == release.StatusDeployed {
-		log.Logf("Cluster Mesh is already enabled in %s (NodePort %d)", c, c.MeshNodePort())
+	if meshEnabledIn(vals) && rel.Info.Status == release.StatusDeployed {
+		log.Logf("Cluster Mesh is already enabled in %s (release values: clustermesh.useAPIServer=true, service type NodePort)", c)
 		return nil
 	}
 	lc, err := b.loadChart(ctx, log)
 	if err != nil {
 		return err
 	}
-	log.Logf("Upgrading Helm release cilium in %s: clustermesh.useAPIServer=true, service type NodePort, nodePort %d", c, c.MeshNodePort())
-	if err := b.upgrade(ctx, c, lc, EnableValues(c)); err != nil {
-		return err
-	}
-	log.Logf("⚠️  Service type NodePort detected! Service may fail when nodes are removed from the cluster!")
-	return nil
+	log.Logf("Upgrading Helm release cilium in %s: clustermesh.useAPIServer=true, service type NodePort (the chart's nodePort, %d), certificates by a CronJob", c, cluster.DefaultMeshNodePort)
+	return b.upgrade(ctx, c, lc, b.withUserValues(StageEnable, EnableValues(), log))
 }
 
 // certsReady reports the certificate Secrets present; while they are not,

@@ -7,9 +7,10 @@ import (
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
 )
 
-// Preflight checks the machine for kind clusters: engine, memory, inotify
-// limits and host ports (doctor.Run). When the learner brings both
-// clusters nothing of that is needed, and the checks say so.
+// Preflight checks the machine for kind clusters and what the lab will run
+// on them (doctor.Run with the node image and Cilium version). When the
+// learner brings both clusters nothing of that is needed, and the checks
+// say so.
 func (b *Backend) Preflight(ctx context.Context) []cluster.Check {
 	if len(b.opts.External) == len(cluster.Names()) {
 		var checks []cluster.Check
@@ -22,5 +23,5 @@ func (b *Backend) Preflight(ctx context.Context) []cluster.Check {
 	if b.opts.Preflight != nil {
 		return b.opts.Preflight(ctx)
 	}
-	return doctor.Run(ctx, doctor.SystemEnv())
+	return doctor.Run(ctx, doctor.SystemEnv(), doctor.Lab{NodeImage: b.NodeImage(), CiliumVersion: b.wantVersion()})
 }

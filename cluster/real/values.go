@@ -57,18 +57,17 @@ func InstallValues(c cluster.Name) map[string]any {
 }
 
 // EnableValues are what `cilium clustermesh enable --service-type NodePort`
-// adds to the release (shared/CILIUM.md, "Enable Cluster Mesh"), with the
-// cluster's own NodePort so that no agent reaches its own apiserver
-// believing it is the peer's (cilium/cilium#24692).
-func EnableValues(c cluster.Name) map[string]any {
+// adds to the release (shared/CILIUM.md, "Enable Cluster Mesh"). It sets no
+// nodePort, as cilium-cli does not: the chart's default, 32379, serves in
+// both clusters, as in the seed. With kube-proxy kept, Cilium does not
+// handle NodePort frontends, so a connection to the peer's node on 32379
+// leaves the node and cannot land on the local apiserver.
+func EnableValues() map[string]any {
 	return map[string]any{
 		"clustermesh": map[string]any{
 			"useAPIServer": true,
 			"apiserver": map[string]any{
-				"service": map[string]any{
-					"type":     "NodePort",
-					"nodePort": c.MeshNodePort(),
-				},
+				"service": map[string]any{"type": "NodePort"},
 				"tls": map[string]any{
 					"auto": map[string]any{
 						"enabled":  true,
@@ -129,27 +128,11 @@ func ConnectValues(chartVersion string, current any, peer PeerEntry) (map[string
 // "Connect" step 3); 1.19 reads both, 1.18 only the list, so the list is
 // kept below 1.20.
 func clustersAsMap(chartVersion string) (bool, error) {
-	major, minor, err := parseMinor(chartVersion)
+	major, minor, err := cluster.ParseMinor(chartVersion)
 	if err != nil {
 		return false, err
 	}
 	return major > 1 || (major == 1 && minor >= 20), nil
-}
-
-// parseMinor reads the major and minor numbers of a chart version such as
-// "1.19.5" or "v1.20.0-pre.1".
-func parseMinor(v string) (major, minor int, err error) {
-	parts := strings.SplitN(strings.TrimPrefix(v, "v"), ".", 3)
-	if len(parts) < 2 {
-		return 0, 0, fmt.Errorf("version %q is not MAJOR.MINOR[.PATCH]", v)
-	}
-	if major, err = strconv.Atoi(parts[0]); err != nil {
-		return 0, 0, fmt.Errorf("version %q: %w", v, err)
-	}
-	if minor, err = strconv.Atoi(strings.SplitN(parts[1], "-", 2)[0]); err != nil {
-		return 0, 0, fmt.Errorf("version %q: %w", v, err)
-	}
-	return major, minor, nil
 }
 
 // MergeClusters returns the clusters list (or map) with peer's entry
@@ -274,7 +257,7 @@ func StageValues(stage Stage, c cluster.Name, chartVersion string, peer PeerEntr
 	case StageInstall:
 		return InstallValues(c), nil
 	case StageEnable:
-		return EnableValues(c), nil
+		return EnableValues(), nil
 	case StageConnect:
 		if peer.Name == "" {
 			peer.Name = string(c.Peer())

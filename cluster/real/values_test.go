@@ -1,6 +1,9 @@
 package real
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,7 +12,7 @@ import (
 )
 
 func TestMergeClustersFormats(t *testing.T) {
-	peer := PeerEntry{Name: "eu", IPs: []string{"172.18.0.5"}, Port: 32380}
+	peer := PeerEntry{Name: "eu", IPs: []string{"172.18.0.5"}, Port: 32379}
 	existing := []any{
 		map[string]any{"name": "asia", "ips": []any{"10.0.0.9"}, "port": 2379},
 		map[string]any{"name": "eu", "ips": []any{"10.0.0.1"}, "port": 1},
@@ -21,7 +24,7 @@ func TestMergeClustersFormats(t *testing.T) {
 	}
 	want := []any{
 		map[string]any{"name": "asia", "ips": []any{"10.0.0.9"}, "port": 2379},
-		map[string]any{"name": "eu", "ips": []any{"172.18.0.5"}, "port": 32380},
+		map[string]any{"name": "eu", "ips": []any{"172.18.0.5"}, "port": 32379},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("list: %#v", got)
@@ -33,7 +36,7 @@ func TestMergeClustersFormats(t *testing.T) {
 	}
 	wantMap := map[string]any{
 		"asia": map[string]any{"ips": []any{"10.0.0.9"}, "port": 2379},
-		"eu":   map[string]any{"ips": []any{"172.18.0.5"}, "port": 32380},
+		"eu":   map[string]any{"ips": []any{"172.18.0.5"}, "port": 32379},
 	}
 	if !reflect.DeepEqual(got, wantMap) {
 		t.Errorf("map: %#v", got)
@@ -51,18 +54,18 @@ func TestMergeClustersFormats(t *testing.T) {
 }
 
 func TestPeerConfigured(t *testing.T) {
-	peer := PeerEntry{Name: "eu", IPs: []string{"172.18.0.5"}, Port: 32380}
+	peer := PeerEntry{Name: "eu", IPs: []string{"172.18.0.5"}, Port: 32379}
 	// Values come back from Helm's storage as JSON: numbers are float64.
-	stored := []any{map[string]any{"name": "eu", "ips": []any{"172.18.0.5"}, "port": float64(32380)}}
+	stored := []any{map[string]any{"name": "eu", "ips": []any{"172.18.0.5"}, "port": float64(32379)}}
 	if !peerConfigured(stored, peer) {
 		t.Error("identical entry not recognised")
 	}
 	for _, other := range []any{
 		nil,
-		[]any{map[string]any{"name": "eu", "ips": []any{"172.18.0.6"}, "port": float64(32380)}},
-		[]any{map[string]any{"name": "eu", "ips": []any{"172.18.0.5"}, "port": float64(32379)}},
-		[]any{map[string]any{"name": "eu", "ips": []any{"172.18.0.5"}, "port": float64(32380), "tls": map[string]any{"cert": "x"}}},
-		map[string]any{"eu": map[string]any{"ips": []any{"172.18.0.5"}, "port": 32380, "enabled": false}},
+		[]any{map[string]any{"name": "eu", "ips": []any{"172.18.0.6"}, "port": float64(32379)}},
+		[]any{map[string]any{"name": "eu", "ips": []any{"172.18.0.5"}, "port": float64(30000)}},
+		[]any{map[string]any{"name": "eu", "ips": []any{"172.18.0.5"}, "port": float64(32379), "tls": map[string]any{"cert": "x"}}},
+		map[string]any{"eu": map[string]any{"ips": []any{"172.18.0.5"}, "port": 32379, "enabled": false}},
 	} {
 		if peerConfigured(other, peer) {
 			t.Errorf("%#v counted as configured", other)
@@ -82,8 +85,11 @@ func TestStageValues(t *testing.T) {
 		}
 	}
 	en, _ := StageValues(StageEnable, cluster.EU, DefaultCiliumVersion, PeerEntry{})
-	if !meshEnabledIn(en, cluster.EU) || meshEnabledIn(en, cluster.US) {
+	if !meshEnabledIn(en) || meshEnabledIn(InstallValues(cluster.EU)) {
 		t.Errorf("enable values %v", en)
+	}
+	if _, set := lookup(en, "clustermesh.apiserver.service.nodePort"); set {
+		t.Errorf("enable values set a nodePort, which cilium clustermesh enable does not: %v", en)
 	}
 	if args := strings.Join(SetArgs(en), " "); !strings.Contains(args, "--set 'clustermesh.apiserver.tls.auto.schedule=0 0 1 */4 *'") {
 		t.Errorf("schedule not quoted: %s", args)
@@ -115,5 +121,84 @@ func TestImageVersion(t *testing.T) {
 		if got := imageVersion(image); got != want {
 			t.Errorf("imageVersion(%q) = %q, want %q", image, got, want)
 		}
+	}
+}
+
+// TestMergeUserValues checks how a --cilium-values file is laid over the
+// lab's values: key by key, the file winning, except the values the shown
+// command sets with its own flags.
+func TestMergeUserValues(t *testing.T) {
+	user := map[string]any{
+		"image":       map[string]any{"repository": "registry.local/cilium/cilium", "useDigest": false},
+		"operator":    map[string]any{"replicas": 2, "image": map[string]any{"useDigest": false}},
+		"cluster":     map[string]any{"name": "mars", "id": 9},
+		"ipam":        map[string]any{"mode": "cluster-pool"},
+		"envoy":       map[string]any{"enabled": false},
+		"clustermesh": map[string]any{"apiserver": map[string]any{"service": map[string]any{"type": "LoadBalancer", "nodePort": 30000}}, "config": map[string]any{"clusters": []any{}}},
+	}
+	lab := InstallValues(cluster.US)
+	got := MergeUserValues(StageInstall, lab, user)
+	for path, want := range map[string]any{
+		"image.repository":                   "registry.local/cilium/cilium",
+		"operator.replicas":                  2,
+		"operator.image.useDigest":           false,
+		"envoy.enabled":                      false,
+		"routingMode":                        "tunnel",
+		"cluster.name":                       "us",
+		"cluster.id":                         1,
+		"ipam.mode":                          "kubernetes",
+		"clustermesh.apiserver.service.type": "LoadBalancer",
+	} {
+		if v, _ := lookup(got, path); fmt.Sprint(v) != fmt.Sprint(want) {
+			t.Errorf("install: %s = %v, want %v", path, v, want)
+		}
+	}
+	if name, _ := lookup(lab, "operator.replicas"); name != 1 {
+		t.Errorf("the lab's values were changed: %v", lab)
+	}
+	if v, _ := lookup(user, "cluster.name"); v != "mars" {
+		t.Errorf("the user's values were changed: %v", user)
+	}
+	en := MergeUserValues(StageEnable, EnableValues(), user)
+	if v, _ := lookup(en, "clustermesh.apiserver.service.type"); v != "NodePort" {
+		t.Errorf("enable: service type %v, want the step's NodePort", v)
+	}
+	if v, _ := lookup(en, "clustermesh.apiserver.service.nodePort"); v != 30000 {
+		t.Errorf("enable: the file's nodePort was dropped: %v", v)
+	}
+	co, err := ConnectValues("1.19.5", nil, PeerEntry{Name: "eu", IPs: []string{"172.18.0.5"}, Port: 32379})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := lookup(MergeUserValues(StageConnect, co, user), "clustermesh.config.clusters"); fmt.Sprint(v) != "[map[ips:[172.18.0.5] name:eu port:32379]]" {
+		t.Errorf("connect: clusters %v, want the peer", v)
+	}
+	if got := MergeUserValues(StageInstall, lab, nil); !reflect.DeepEqual(got, lab) {
+		t.Errorf("no file changed the values: %v", got)
+	}
+}
+
+func TestReadValuesFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if v, err := ReadValuesFile(write("ok.yaml", "image:\n  useDigest: false\n")); err != nil || fmt.Sprint(v) != "map[image:map[useDigest:false]]" {
+		t.Errorf("ok: %v %v", v, err)
+	}
+	if v, err := ReadValuesFile(write("empty.yaml", "")); err != nil || len(v) != 0 {
+		t.Errorf("empty: %v %v", v, err)
+	}
+	for name, content := range map[string]string{"list.yaml": "- a\n- b\n", "broken.yaml": "image: [\n", "scalar.yaml": "just text\n"} {
+		if _, err := ReadValuesFile(write(name, content)); err == nil || !strings.Contains(err.Error(), "not a YAML map") {
+			t.Errorf("%s accepted: %v", name, err)
+		}
+	}
+	if _, err := ReadValuesFile(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "read the Helm values file") {
+		t.Errorf("missing: %v", err)
 	}
 }

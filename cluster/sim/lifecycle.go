@@ -28,9 +28,6 @@ const (
 	latKVStoreMesh  = 2 * time.Second
 )
 
-// nodeImage is the node image kind v0.33 uses by default.
-const nodeImage = "kindest/node:v1.37.0"
-
 // needCluster is the error for an operation on a cluster that does not exist.
 func needCluster(s *state, c cluster.Name) (*clusterState, error) {
 	cs := s.Clusters[c]
@@ -62,7 +59,9 @@ func needMesh(s *state, c cluster.Name) (*clusterState, error) {
 	return cs, nil
 }
 
-// CreateCluster simulates `kind create cluster --name c --config kind-c.yaml`.
+// CreateCluster simulates `kind create cluster --name c --image <pin>
+// --config kind-c-cluster.yaml`, writing the lab's kubeconfig of c as kind
+// would (see writeKubeconfig).
 func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster.Logger) error {
 	var exists, half bool
 	b.read(func(s *state) error {
@@ -71,7 +70,7 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 	})
 	if exists {
 		log.Logf("Cluster %q already exists (created by this lab): reusing it", c)
-		return nil
+		return b.writeKubeconfig(c)
 	}
 	if half {
 		log.Logf("Found a half-created cluster %q from an interrupted run: deleting it first", c)
@@ -80,7 +79,7 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 		}
 	}
 	log.Logf("Creating cluster %q ...", c)
-	if err := b.step(ctx, log, latImage, " • Ensuring node image ("+nodeImage+") 🖼", nil); err != nil {
+	if err := b.step(ctx, log, latImage, " • Ensuring node image ("+cluster.DefaultNodeImage+") 🖼", nil); err != nil {
 		return err
 	}
 	err := b.step(ctx, log, latPrepare, " • Preparing nodes 📦 📦 📦", func(s *state) error {
@@ -110,6 +109,9 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 	if err != nil {
 		return err
 	}
+	if err := b.writeKubeconfig(c); err != nil {
+		return err
+	}
 	log.Logf("Cluster %q is up: context %s, 3 nodes NotReady until a CNI is installed", c, c.Context())
 	return nil
 }
@@ -134,12 +136,16 @@ func (b *Backend) DeleteCluster(ctx context.Context, c cluster.Name, log cluster
 	})
 	if !present {
 		log.Logf("Cluster %q does not exist: nothing to delete", c)
-		return nil
+		return b.removeKubeconfig(c)
 	}
-	return b.step(ctx, log, latDelete, fmt.Sprintf("Deleting cluster %q ...", c), func(s *state) error {
+	err := b.step(ctx, log, latDelete, fmt.Sprintf("Deleting cluster %q ...", c), func(s *state) error {
 		s.Clusters[c] = &clusterState{}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return b.removeKubeconfig(c)
 }
 
 // ShareCA copies cilium-ca from one cluster to the other, keeping Helm's
@@ -212,7 +218,6 @@ func (b *Backend) InstallCilium(ctx context.Context, c cluster.Name, log cluster
 		log.Logf("Cilium %s is already installed in %s (release cilium, namespace kube-system)", installed.Version, c)
 		return nil
 	}
-	log.Logf("🔮 Auto-detected Kubernetes kind: kind")
 	log.Logf("ℹ️  Using Cilium version %s", b.opts.CiliumVersion)
 	log.Logf("ℹ️  Using cluster name %q", c)
 	return b.step(ctx, log, latHelm, "Installing Helm release cilium in namespace kube-system", func(s *state) error {
@@ -281,16 +286,15 @@ func (b *Backend) EnableClusterMesh(ctx context.Context, c cluster.Name, log clu
 		return err
 	}
 	if m == nil {
-		err := b.step(ctx, log, latHelm, fmt.Sprintf("Upgrading Helm release cilium in %s: clustermesh.useAPIServer=true, service type NodePort, nodePort %d", c, c.MeshNodePort()), func(s *state) error {
-			s.Clusters[c].Cilium.Mesh = &meshState{ServiceType: "NodePort", NodePort: c.MeshNodePort()}
+		err := b.step(ctx, log, latHelm, fmt.Sprintf("Upgrading Helm release cilium in %s: clustermesh.useAPIServer=true, service type NodePort (the chart's nodePort, %d), certificates by a CronJob", c, cluster.DefaultMeshNodePort), func(s *state) error {
+			s.Clusters[c].Cilium.Mesh = &meshState{ServiceType: "NodePort", NodePort: cluster.DefaultMeshNodePort}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		log.Logf("⚠️  Service type NodePort detected! Service may fail when nodes are removed from the cluster!")
 	} else {
-		log.Logf("Cluster Mesh is already enabled in %s (NodePort %d)", c, m.NodePort)
+		log.Logf("Cluster Mesh is already enabled in %s (release values: clustermesh.useAPIServer=true, service type NodePort)", c)
 	}
 	if m == nil || !m.CertsReady {
 		err := b.step(ctx, log, latCertJob, "Waiting for job clustermesh-apiserver-generate-certs to complete", func(s *state) error {
@@ -311,7 +315,12 @@ func (b *Backend) EnableClusterMesh(ctx context.Context, c cluster.Name, log clu
 			return err
 		}
 	}
-	log.Logf("✅ clustermesh-apiserver is ready in %s", c)
+	var port int
+	b.read(func(s *state) error {
+		port = s.Clusters[c].Cilium.Mesh.NodePort
+		return nil
+	})
+	log.Logf("✅ clustermesh-apiserver is ready in %s: Deployment rolled out, certificates issued, Service type NodePort, NodePort %d", c, port)
 	return nil
 }
 

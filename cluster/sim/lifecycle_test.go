@@ -442,8 +442,8 @@ func TestConnectValidation(t *testing.T) {
 		}
 		for _, c := range cluster.Names() {
 			m := b.st.Clusters[c].Cilium.Mesh
-			if len(m.Clusters) != 1 || m.Clusters[0].TLS || m.Clusters[0].Port != c.Peer().MeshNodePort() {
-				t.Errorf("%s's entries = %+v, want one entry without tls, port %d", c, m.Clusters, c.Peer().MeshNodePort())
+			if len(m.Clusters) != 1 || m.Clusters[0].TLS || m.Clusters[0].Port != cluster.DefaultMeshNodePort {
+				t.Errorf("%s's entries = %+v, want one entry without tls, port %d", c, m.Clusters, cluster.DefaultMeshNodePort)
 			}
 		}
 	})

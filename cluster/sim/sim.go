@@ -66,6 +66,13 @@ type Options struct {
 	Store Store
 	// CiliumVersion is the chart version the simulated install reports.
 	CiliumVersion string
+	// Dir is the lab directory, where the simulated mesh writes the files
+	// the lab's commands name (WriteLabFiles, kubeconfigs); "" writes none.
+	Dir string
+	// CgroupV1 writes the kind configs with the kubelet's cgroup v1 patch,
+	// as the real backend does on such a host; the simulated mesh never
+	// looks at the machine, so it is off unless a caller sets it.
+	CgroupV1 bool
 }
 
 // Backend is the simulated mesh. It implements cluster.Backend.
@@ -76,6 +83,10 @@ type Backend struct {
 	mu   sync.Mutex
 	st   *state
 	prop propagation
+
+	// filesMu serialises writes of the kubeconfigs, so the merged one
+	// always holds every cluster's.
+	filesMu sync.Mutex
 }
 
 var _ cluster.Backend = (*Backend)(nil)
@@ -194,6 +205,13 @@ func (s *state) next() uint64 {
 	return s.Serial
 }
 
+// kubernetesDetail names the Kubernetes version the simulated nodes
+// stand for: the one the real lab's pinned node image runs.
+func kubernetesDetail() string {
+	v, _ := cluster.KubernetesVersion(cluster.DefaultNodeImage)
+	return "simulated " + v + ", as the real lab's node image " + cluster.DefaultNodeImage + " runs"
+}
+
 // Preflight reports what the simulated mesh needs from the machine: nothing
 // beyond this process, which it says instead of probing for Docker.
 func (b *Backend) Preflight(ctx context.Context) []cluster.Check {
@@ -201,6 +219,7 @@ func (b *Backend) Preflight(ctx context.Context) []cluster.Check {
 		{Name: "Container engine", Status: cluster.Pass, Detail: "not needed: the simulated mesh runs inside this process"},
 		{Name: "Host ports 32042, 31234, 31235", Status: cluster.Pass, Detail: "not needed: simulated clusters map no host ports"},
 		{Name: "Cilium chart", Status: cluster.Pass, Detail: "simulated Cilium " + b.opts.CiliumVersion + " (behaviour modelled in process, no images pulled)"},
+		{Name: "Kubernetes version", Status: cluster.Pass, Detail: kubernetesDetail()},
 	}
 }
 

@@ -23,6 +23,9 @@ type Reporter struct {
 	Quiet bool
 	// Width wraps explanations; 0 means 80.
 	Width int
+	// Vars fill in the shown commands: the lab directory, request count,
+	// node image, Cilium version and values file.
+	Vars steps.CommandVars
 }
 
 // New returns a reporter for a lab of total steps.
@@ -44,7 +47,7 @@ func (r *Reporter) StepStarted(s steps.Step, index int) {
 		r.printf("  %s\n", l)
 	}
 	r.printf("\n  Equivalent commands:\n")
-	for _, c := range s.Commands() {
+	for _, c := range s.Commands(r.Vars) {
 		r.printf("    # %s\n", c.Where)
 		for i, l := range c.Lines {
 			prompt := "$ "

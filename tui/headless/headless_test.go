@@ -47,7 +47,7 @@ type fakeStep struct{}
 func (fakeStep) ID() string      { return "demo" }
 func (fakeStep) Title() string   { return "A demo step" }
 func (fakeStep) Explain() string { return "Why it matters." }
-func (fakeStep) Commands() []steps.Command {
+func (fakeStep) Commands(steps.CommandVars) []steps.Command {
 	return []steps.Command{{Where: "US", Lines: []string{"kubectl apply \\", "  -f x.yaml"}}}
 }
 func (fakeStep) Run(context.Context, *steps.Env) (steps.Outcome, error) { return steps.Outcome{}, nil }

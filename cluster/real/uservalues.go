@@ -1,0 +1,98 @@
+package real
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chartutil"
+
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+)
+
+// ReadValuesFile reads a Helm values file (--cilium-values) as `helm -f`
+// does: YAML whose top level is a map; an empty file is no values.
+func ReadValuesFile(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the Helm values file: %w", err)
+	}
+	vals, err := chartutil.ReadValues(data)
+	if err != nil {
+		return nil, fmt.Errorf("the Helm values file %s is not a YAML map of values: %w", path, err)
+	}
+	return vals.AsMap(), nil
+}
+
+// pinnedValues are, per stage, the values the shown command sets with its
+// own flags (cilium install's three --set, clustermesh enable's
+// --service-type NodePort, the peers connect computes): they win over a
+// values file, as the flags do for cilium-cli, so that the step does what
+// it says. Every other value of the file wins over the lab's.
+var pinnedValues = map[Stage][]string{
+	StageInstall: {"cluster.name", "cluster.id", "ipam.mode"},
+	StageEnable:  {"clustermesh.useAPIServer", "clustermesh.apiserver.service.type"},
+	StageConnect: {"clustermesh.config.enabled", "clustermesh.config.clusters"},
+}
+
+// MergeUserValues lays the learner's values over the lab's values of a
+// stage, merging maps key by key as `helm -f lab.yaml -f user.yaml` does,
+// then restores the stage's pinned values. Neither argument is modified.
+func MergeUserValues(stage Stage, lab, user map[string]any) map[string]any {
+	if len(user) == 0 {
+		return lab
+	}
+	out := mergeMaps(lab, user)
+	for _, path := range pinnedValues[stage] {
+		if v, ok := lookup(lab, path); ok {
+			setPath(out, path, v)
+		}
+	}
+	return out
+}
+
+// mergeMaps returns a merged copy of a and b, b winning, recursing where
+// both hold a map (Helm's own rule for several values files).
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a))
+	maps.Copy(out, a)
+	for k, v := range b {
+		if bm, ok := v.(map[string]any); ok {
+			if am, ok := out[k].(map[string]any); ok {
+				out[k] = mergeMaps(am, bm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// setPath sets the dotted path in vals, copying the maps on the way so
+// that maps shared with another value are not changed.
+func setPath(vals map[string]any, path string, v any) {
+	keys := strings.Split(path, ".")
+	cur := vals
+	for _, k := range keys[:len(keys)-1] {
+		next, ok := cur[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+		} else {
+			next = maps.Clone(next)
+		}
+		cur[k] = next
+		cur = next
+	}
+	cur[keys[len(keys)-1]] = v
+}
+
+// withUserValues is MergeUserValues with the backend's --cilium-values,
+// saying so in the step's log.
+func (b *Backend) withUserValues(stage Stage, lab map[string]any, log cluster.Logger) map[string]any {
+	if len(b.opts.Values) == 0 {
+		return lab
+	}
+	log.Logf("Laying the Helm values of %s over the lab's %s values", b.opts.ValuesFile, stage)
+	return MergeUserValues(stage, lab, b.opts.Values)
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"sigs.k8s.io/yaml"
+)
+
+// The real backend's file flags are read when the command line is: a
+// values file that is not YAML or a chart that is not the published one is
+// a usage error (exit 2) before anything else happens, engine or not.
+func TestRealBackendFilesAreCheckedAtStart(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cases := []struct {
+		name, flag, value, wantErr, wantHint string
+	}{
+		{"values file missing", "--cilium-values", filepath.Join(dir, "nope.yaml"), "--cilium-values: read the Helm values file", "YAML file of Helm values"},
+		{"values file a list", "--cilium-values", write("list.yaml", "- a\n- b\n"), "is not a YAML map of values", "YAML file of Helm values"},
+		{"values file broken", "--cilium-values", write("broken.yaml", "image: {repository: [\n"), "is not a YAML map of values", ""},
+		{"chart not a chart", "--cilium-chart", write("junk.tgz", "not a chart"), "--cilium-chart: load", "published chart package"},
+		{"chart missing", "--cilium-chart", filepath.Join(dir, "none.tgz"), "--cilium-chart:", ""},
+		{"node image with a space", "--node-image", "kindest/node:v1.35.8 ", "invalid --node-image", ""},
+	}
+	if published := filepath.Join("..", "shared", "charts", "cilium-1.19.5.tgz"); fileExists(published) {
+		ch, err := loader.Load(published)
+		if err != nil {
+			t.Fatal(err)
+		}
+		repacked, err := chartutil.Save(ch, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, struct{ name, flag, value, wantErr, wantHint string }{
+			"chart repackaged", "--cilium-chart", repacked, "chart package does not match the published one", "helm pull cilium/cilium"})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			lab := filepath.Join(t.TempDir(), "lab")
+			for _, args := range [][]string{
+				{"run", "--headless", "--backend", "kind", "--lab-dir", lab, tc.flag, tc.value},
+				{"--backend", "kind", "--lab-dir", lab, tc.flag, tc.value},
+			} {
+				code, out, errs := cli(t, args...)
+				checkFailure(t, args, code, out, errs, 2, tc.wantErr, tc.wantHint)
+				if _, err := os.Stat(lab); err == nil {
+					t.Errorf("%q created the lab directory", args)
+				}
+			}
+		})
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// helm-values with --cilium-values prints the values the lab would apply:
+// the file's merged over the lab's, the step's own values kept.
+func TestHelmValuesWithUserValues(t *testing.T) {
+	vals := filepath.Join(t.TempDir(), "mirror.yaml")
+	if err := os.WriteFile(vals, []byte("image:\n  repository: registry.local/cilium/cilium\n  useDigest: false\ncluster:\n  name: mars\noperator:\n  replicas: 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := mustCLI(t, "helm-values", "--cluster", "us", "--stage", "install", "--cilium-values", vals)
+	if !strings.Contains(out, "They include your values from "+vals) || !strings.Contains(out, "helm repo add cilium https://helm.cilium.io") || !strings.Contains(out, "--version 1.19.5") {
+		t.Errorf("header:\n%s", out)
+	}
+	var got map[string]any
+	if err := yaml.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	img, _ := got["image"].(map[string]any)
+	cl, _ := got["cluster"].(map[string]any)
+	op, _ := got["operator"].(map[string]any)
+	if img["repository"] != "registry.local/cilium/cilium" || cl["name"] != "us" || op["replicas"] != float64(2) {
+		t.Errorf("merged values: %v", got)
+	}
+	// Connect without --peer-port: the chart's NodePort, the same in both clusters.
+	out = mustCLI(t, "helm-values", "--cluster", "eu", "--stage", "connect", "--peer-ip", "172.18.0.2")
+	if !strings.Contains(out, "port: 32379") || strings.Contains(out, "32380") {
+		t.Errorf("connect values:\n%s", out)
+	}
+	code, stdout, errs := cli(t, "helm-values", "--cluster", "us", "--stage", "enable", "--cilium-values", filepath.Join(t.TempDir(), "missing.yaml"))
+	checkFailure(t, []string{"helm-values"}, code, stdout, errs, 2, "--cilium-values: read the Helm values file", "")
+}
