@@ -24,6 +24,7 @@ import (
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
+	"github.com/clustermesh-lab/clustermesh-lab/steps/stepstest"
 	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
 )
 
@@ -69,14 +70,41 @@ func labSession(t *testing.T, cs *clusters, path string, out *bytes.Buffer) (*st
 	if err != nil {
 		t.Fatal(err)
 	}
-	ib := newIntegrationBackend(t, cs, dir.Path(), DefaultCiliumVersion)
+	ib := newIntegrationBackend(t, cs, dir.Path(), labChart)
+	if err := ib.WriteLabFiles(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	sess, err := steps.OpenSession(dir, ib.Backend, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec := &stepResults{}
-	sess.SetReporter(steps.Tee(headless.New(out, len(sess.Runner.Steps)), rec))
+	rep := headless.New(out, len(sess.Runner.Steps))
+	rep.Vars = sess.Env.CommandVars()
+	sess.SetReporter(steps.Tee(rep, rec))
 	return sess, rec
+}
+
+// labChart is the chart the headless lab runs on: the published 1.20.0,
+// whose clustermesh.config.clusters is a map (TestIntegrationBackend runs
+// 1.19.5's list, TestIntegrationInterrupted 1.18.11).
+const labChart = "1.20.0"
+
+// replayCommands replays step i's shown commands in the seed's terminals
+// and fails for every file, kubeconfig or context they name that the lab
+// directory does not hold.
+func replayCommands(t *testing.T, terms *stepstest.Terminals, sess *steps.Session, i int) {
+	t.Helper()
+	s := sess.Runner.Steps[i]
+	ran, err := terms.Replay(s.Commands(sess.Env.CommandVars()))
+	if err != nil {
+		t.Fatalf("step %s: %v", s.ID(), err)
+	}
+	for _, r := range ran {
+		for _, m := range stepstest.Missing(r) {
+			t.Errorf("after step %s, %s in %s: %s", s.ID(), r.Cmd, r.Terminal, m)
+		}
+	}
 }
 
 // stepIndex is the position of step id in the lab.
@@ -112,8 +140,14 @@ func TestIntegrationHeadlessLab(t *testing.T) {
 	})
 	list := sess.Runner.Steps
 	install, scaleDown := stepIndex(t, list, "install-cilium"), stepIndex(t, list, "scale-down")
-	if err := sess.Runner.RunRange(ctx, 0, scaleDown, true); err != nil {
-		t.Fatalf("lab failed: %v (hint: %s)", err, cluster.HintOf(err))
+	// Step by step, replaying each step's commands after it: every file and
+	// context they name is in the lab directory.
+	terms := &stepstest.Terminals{Home: t.TempDir()}
+	for i := range scaleDown + 1 {
+		if res := sess.Runner.RunStep(ctx, i); res.Err != nil {
+			t.Fatalf("lab failed: %v (hint: %s)", res.Err, cluster.HintOf(res.Err))
+		}
+		replayCommands(t, terms, sess, i)
 	}
 	for _, s := range list[:scaleDown+1] {
 		if res, ok := rec.get(s.ID()); !ok || res.Err != nil || res.Skipped || len(res.Warnings) > 0 {
@@ -156,6 +190,15 @@ func TestIntegrationHeadlessLab(t *testing.T) {
 	merged, err := clientcmd.LoadFromFile(filepath.Join(path, labdir.MergedKubeconfig))
 	if err != nil || len(merged.Contexts) != 2 {
 		t.Errorf("merged kubeconfig: %v, %v", merged, err)
+	}
+	// The 1.20 chart took each peer as a map entry keyed by its name.
+	for _, c := range cluster.Names() {
+		rel := releaseIn(t, cs.kube(c))
+		clusters, _ := lookup(rel.Config, "clustermesh.config.clusters")
+		m, ok := clusters.(map[string]any)
+		if _, peer := m[string(c.Peer())]; !ok || !peer || rel.Chart.Metadata.Version != labChart {
+			t.Errorf("%s: chart %s, clustermesh.config.clusters = %#v, want a map holding %s", c, rel.Chart.Metadata.Version, clusters, c.Peer())
+		}
 	}
 
 	// The probes: local, then mixed once global, US home with affinity
@@ -279,6 +322,11 @@ func TestIntegrationCLI(t *testing.T) {
 	tmp := t.TempDir()
 	bin := buildCLI(t, tmp)
 	labDir := filepath.Join(tmp, "lab")
+	// A workshop's values file: laid over the lab's at install and enable.
+	values := filepath.Join(tmp, "workshop values.yaml")
+	if err := os.WriteFile(values, []byte("debug:\n  enabled: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// kubeconfig is the learner's file: given by --us-kubeconfig and
 	// --eu-kubeconfig, or by $KUBECONFIG when only the contexts are given.
 	runWith := func(kubeconfig string, flags bool, args ...string) (string, error) {
@@ -286,7 +334,7 @@ func TestIntegrationCLI(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		base := []string{"run", "--headless", "--backend", "kind", "--lab-dir", labDir,
-			"--cilium-chart", chartPath(t, DefaultCiliumVersion),
+			"--cilium-chart", chartPath(t, DefaultCiliumVersion), "--cilium-values", values,
 			"--us-context", kubeContext(cluster.US), "--eu-context", kubeContext(cluster.EU)}
 		env := "KUBECONFIG=" + kubeconfig
 		if flags {
@@ -306,13 +354,23 @@ func TestIntegrationCLI(t *testing.T) {
 		t.Fatalf("clustermesh-lab run: %v\n%s", err, out)
 	}
 	for _, want := range []string{"Step 2/11 · Create the US and EU clusters", "[us] Cluster us answers: Kubernetes v1.37.2, 3 node(s); the lab will not delete it",
-		"Step 3/11 · Install Cilium in both clusters", "clustermesh-apiserver is ready in eu (NodePort 32379)", "Done: steps preflight to enable-clustermesh"} {
+		"Step 3/11 · Install Cilium in both clusters", "clustermesh-apiserver is ready in eu: Deployment rolled out, certificates issued, Service type NodePort, NodePort 32379", "Done: steps preflight to enable-clustermesh"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 	if r := revisions(t, cs); r != [2]int{2, 2} {
 		t.Errorf("revisions %v after install and enable, want [2 2]", r)
+	}
+	for _, c := range cluster.Names() {
+		if d, _ := lookup(releaseIn(t, cs.kube(c)).Config, "debug.enabled"); d != true {
+			t.Errorf("%s: the values file's debug.enabled is not in the release", c)
+		}
+	}
+	for _, want := range []string{"--values '" + values + "'", "verified: its SHA256 is the published cilium-" + DefaultCiliumVersion + ".tgz's", "$ cd " + labDir} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
 	}
 
 	// Again without --from, the clusters named by $KUBECONFIG and the

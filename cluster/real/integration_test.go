@@ -327,7 +327,7 @@ func TestIntegrationBackend(t *testing.T) {
 		}
 		ib.must(t, <-errs)
 		for _, c := range cluster.Names() {
-			if !ib.log.has(fmt.Sprintf("clustermesh-apiserver is ready in %s (NodePort %d)", c, cluster.DefaultMeshNodePort)) {
+			if !ib.log.has(fmt.Sprintf("clustermesh-apiserver is ready in %s: Deployment rolled out, certificates issued, Service type NodePort, NodePort %d", c, cluster.DefaultMeshNodePort)) {
 				t.Errorf("%s: the log does not say the clustermesh-apiserver is ready", c)
 			}
 			svc, err := cs.kube(c).CoreV1().Services(namespace).Get(ctx, meshAPIServer, metav1.GetOptions{})

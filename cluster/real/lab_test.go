@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,8 +24,10 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
+	"github.com/clustermesh-lab/clustermesh-lab/steps/stepstest"
 	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
 )
 
@@ -229,7 +232,10 @@ func applyRelease(ctx context.Context, kc *fake.Clientset, objs []runtime.Object
 
 // TestHeadlessLabOnFakes runs every step of the lab, headless, on the real
 // backend over the world above, with the published 1.19.5 chart rendered
-// by Helm, then checks that a second run finds every step done.
+// by Helm, a cgroup v1 engine and a values file, then checks that a second
+// run finds every step done. After each step it replays the step's shown
+// commands in the seed's terminals: every file, kubeconfig and context
+// they name exists in the lab directory.
 func TestHeadlessLabOnFakes(t *testing.T) {
 	chart := chartPath(t, "1.19.5")
 	w := &world{helm: &memHelm{}, kind: &fakeKind{}, fcs: map[cluster.Name]*fakeCluster{}}
@@ -271,9 +277,22 @@ func TestHeadlessLabOnFakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	values := filepath.Join(t.TempDir(), "workshop values.yaml")
+	if err := os.WriteFile(values, []byte("debug:\n  enabled: true\ncluster:\n  name: not-the-lab's\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	userValues, err := ReadValuesFile(values)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b, err := New(Options{
-		Dir:       dir.Path(),
-		ChartPath: chart,
+		Dir:        dir.Path(),
+		ChartPath:  chart,
+		Values:     userValues,
+		ValuesFile: values,
+		Engine: func(context.Context) (doctor.Engine, error) {
+			return doctor.Engine{Name: "docker", CgroupVersion: "1"}, nil
+		},
 		Clients: func(ctx context.Context, c cluster.Name) (*Clients, error) {
 			return &Clients{Kube: w.fcs[c].kc}, nil
 		},
@@ -289,16 +308,53 @@ func TestHeadlessLabOnFakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := b.WriteLabFiles(ctx); err != nil {
+		t.Fatal(err)
+	}
 	sess, err := steps.OpenSession(dir, b, 20)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sess.Close()
+	sess.Env.Setup = steps.Setup{ValuesFile: values}
 	var out bytes.Buffer
-	sess.SetReporter(headless.New(&out, len(sess.Runner.Steps)))
+	rep := headless.New(&out, len(sess.Runner.Steps))
+	rep.Vars = sess.Env.CommandVars()
+	sess.SetReporter(rep)
 	teardown := len(sess.Runner.Steps) - 1
-	if err := sess.Runner.RunRange(ctx, 0, teardown-1, true); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
+	terms := &stepstest.Terminals{Home: t.TempDir()}
+	replay := func(i int) {
+		t.Helper()
+		s := sess.Runner.Steps[i]
+		ran, err := terms.Replay(s.Commands(sess.Env.CommandVars()))
+		if err != nil {
+			t.Fatalf("step %s: %v", s.ID(), err)
+		}
+		for _, r := range ran {
+			for _, m := range stepstest.Missing(r) {
+				t.Errorf("after step %s, %s in %s: %s", s.ID(), r.Cmd, r.Terminal, m)
+			}
+		}
+	}
+	for i := range teardown {
+		if res := sess.Runner.RunStep(ctx, i); res.Err != nil {
+			t.Fatalf("step %s: %v\n%s", sess.Runner.Steps[i].ID(), res.Err, out.String())
+		}
+		replay(i)
+	}
+	for _, want := range []string{"--values '" + values + "'", "failCgroupV1: false", "Laying the Helm values of " + values + " over the lab's install values"} {
+		if !strings.Contains(out.String(), want) && !fileHas(t, dir.File("kind-us-cluster.yaml"), want) {
+			t.Errorf("neither the output nor kind-us-cluster.yaml has %q", want)
+		}
+	}
+	for _, c := range cluster.Names() {
+		rel := w.helm.last(t, c)
+		if d, _ := lookup(rel.Config, "debug.enabled"); d != true {
+			t.Errorf("%s: the values file's debug.enabled is not in the release: %v", c, rel.Config)
+		}
+		if n, _ := lookup(rel.Config, "cluster.name"); n != string(c) {
+			t.Errorf("%s: cluster.name %v: the values file replaced the lab's --set value", c, n)
+		}
 	}
 	for _, want := range []string{"Connected cluster kind-us and kind-eu", "us: eu: 3/3 configured, 3/3 connected"} {
 		if !strings.Contains(out.String(), want) && !strings.Contains(out.String(), strings.TrimPrefix(want, "us: ")) {
@@ -316,6 +372,7 @@ func TestHeadlessLabOnFakes(t *testing.T) {
 	if err := sess.Runner.RunRange(ctx, teardown, teardown, false); err != nil {
 		t.Fatalf("teardown: %v\n%s", err, out.String())
 	}
+	replay(teardown)
 	if testing.Verbose() {
 		t.Log(out.String())
 	}
@@ -330,3 +387,10 @@ type nopTB struct{ testing.TB }
 func (nopTB) Helper()                        {}
 func (nopTB) Fatal(args ...any)              {}
 func (nopTB) Fatalf(format string, a ...any) {}
+
+// fileHas reports whether the file holds s.
+func fileHas(t *testing.T, path, s string) bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	return err == nil && strings.Contains(string(b), s)
+}

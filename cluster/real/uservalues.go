@@ -25,28 +25,46 @@ func ReadValuesFile(path string) (map[string]any, error) {
 	return vals.AsMap(), nil
 }
 
-// pinnedValues are, per stage, the values the shown command sets with its
-// own flags (cilium install's three --set, clustermesh enable's
-// --service-type NodePort, the peers connect computes): they win over a
-// values file, as the flags do for cilium-cli, so that the step does what
-// it says. Every other value of the file wins over the lab's.
+// pinnedValues are the values the shown commands set with their own flags
+// (cilium install's three --set, clustermesh enable's --service-type
+// NodePort, the peers connect computes): they win over a values file, as
+// flags do for cilium-cli, so that each step does what it says. A value
+// pinned at a stage stays pinned at the later ones, whose upgrades reuse
+// the release's values: a file cannot rename the cluster at enable.
+// Every other value of the file wins over the lab's.
 var pinnedValues = map[Stage][]string{
 	StageInstall: {"cluster.name", "cluster.id", "ipam.mode"},
 	StageEnable:  {"clustermesh.useAPIServer", "clustermesh.apiserver.service.type"},
 	StageConnect: {"clustermesh.config.enabled", "clustermesh.config.clusters"},
 }
 
+// pinnedAt lists the values pinned at a stage and at every stage before it.
+func pinnedAt(stage Stage) []string {
+	var out []string
+	for _, s := range []Stage{StageInstall, StageEnable, StageConnect} {
+		out = append(out, pinnedValues[s]...)
+		if s == stage {
+			break
+		}
+	}
+	return out
+}
+
 // MergeUserValues lays the learner's values over the lab's values of a
 // stage, merging maps key by key as `helm -f lab.yaml -f user.yaml` does,
-// then restores the stage's pinned values. Neither argument is modified.
+// then restores the pinned values: the stage's own from the lab's values,
+// and those of earlier stages by dropping the file's, so that the
+// release's (reused by the upgrade) stay. Neither argument is modified.
 func MergeUserValues(stage Stage, lab, user map[string]any) map[string]any {
 	if len(user) == 0 {
 		return lab
 	}
 	out := mergeMaps(lab, user)
-	for _, path := range pinnedValues[stage] {
+	for _, path := range pinnedAt(stage) {
 		if v, ok := lookup(lab, path); ok {
 			setPath(out, path, v)
+		} else {
+			deletePath(out, path)
 		}
 	}
 	return out
@@ -85,6 +103,23 @@ func setPath(vals map[string]any, path string, v any) {
 		cur = next
 	}
 	cur[keys[len(keys)-1]] = v
+}
+
+// deletePath removes the dotted path from vals, copying the maps on the
+// way as setPath does; a path that is not there is left alone.
+func deletePath(vals map[string]any, path string) {
+	keys := strings.Split(path, ".")
+	cur := vals
+	for _, k := range keys[:len(keys)-1] {
+		next, ok := cur[k].(map[string]any)
+		if !ok {
+			return
+		}
+		next = maps.Clone(next)
+		cur[k] = next
+		cur = next
+	}
+	delete(cur, keys[len(keys)-1])
 }
 
 // withUserValues is MergeUserValues with the backend's --cilium-values,

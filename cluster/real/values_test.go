@@ -163,6 +163,15 @@ func TestMergeUserValues(t *testing.T) {
 	if v, _ := lookup(en, "clustermesh.apiserver.service.type"); v != "NodePort" {
 		t.Errorf("enable: service type %v, want the step's NodePort", v)
 	}
+	// The upgrade reuses the release's name, id and IPAM: the file's stay out.
+	for _, path := range []string{"cluster.name", "cluster.id", "ipam.mode"} {
+		if v, set := lookup(en, path); set {
+			t.Errorf("enable: %s = %v from the file would replace the release's", path, v)
+		}
+	}
+	if v, _ := lookup(en, "image.repository"); v != "registry.local/cilium/cilium" {
+		t.Errorf("enable: the file's image.repository is missing: %v", v)
+	}
 	if v, _ := lookup(en, "clustermesh.apiserver.service.nodePort"); v != 30000 {
 		t.Errorf("enable: the file's nodePort was dropped: %v", v)
 	}
