@@ -97,3 +97,17 @@ func TestHelmValuesWithUserValues(t *testing.T) {
 	code, stdout, errs := cli(t, "helm-values", "--cluster", "us", "--stage", "enable", "--cilium-values", filepath.Join(t.TempDir(), "missing.yaml"))
 	checkFailure(t, []string{"helm-values"}, code, stdout, errs, 2, "--cilium-values: read the Helm values file", "")
 }
+
+// doctor compares the node image's Kubernetes with the Cilium release's
+// tested range, whatever the machine's engine says (the other checks'
+// outcome, and so the exit status, depend on the machine).
+func TestDoctorNamesTheKubernetesVersion(t *testing.T) {
+	_, out, _ := cli(t, "doctor", "--node-image", "kindest/node:v1.37.0", "--cilium-version", "1.19.5")
+	if !strings.Contains(out, "Kubernetes version: v1.37.0 (node image kindest/node:v1.37.0) is outside the range Cilium 1.19.5 is tested with (1.32-1.35)") {
+		t.Errorf("doctor printed:\n%s", out)
+	}
+	_, out, _ = cli(t, "doctor")
+	if !strings.Contains(out, "Kubernetes version: v1.35.8 (node image kindest/node:v1.35.8@sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0), which Cilium 1.19.5 is tested with (1.32-1.35)") {
+		t.Errorf("doctor printed:\n%s", out)
+	}
+}

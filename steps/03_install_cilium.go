@@ -102,8 +102,13 @@ func (s installStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	return Outcome{Summary: fmt.Sprintf("Cilium %s runs in both clusters: us is cluster 1 and eu cluster 2, all %d nodes are Ready, and both trust one CA.",
-		st[0].Cilium.Version, st[0].Nodes.Total+st[1].Nodes.Total)}, nil
+	// Say what the status read, not what the step meant to do.
+	ca := "their cilium-ca certificates differ"
+	if st[0].Cilium.CA != "" && st[0].Cilium.CA == st[1].Cilium.CA {
+		ca = "both trust one CA (cilium-ca " + st[0].Cilium.CA + ")"
+	}
+	return Outcome{Summary: fmt.Sprintf("Cilium %s runs in both clusters: us is cluster %d and eu cluster %d, %d of %d nodes are Ready, and %s.",
+		st[0].Cilium.Version, st[0].Cilium.ClusterID, st[1].Cilium.ClusterID, st[0].Nodes.Ready+st[1].Nodes.Ready, st[0].Nodes.Total+st[1].Nodes.Total, ca)}, nil
 }
 
 func (s installStep) Check(ctx context.Context, env *Env) (bool, error) {

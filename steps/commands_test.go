@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
@@ -60,5 +62,66 @@ func TestShownCommandsNameWhatExistsOnTheSimulatedMesh(t *testing.T) {
 	// The simulated kubeconfigs say what they are, and point nowhere.
 	if _, err := os.Stat(dir.File(labdir.KubeconfigFile(cluster.US))); err == nil {
 		t.Error("the teardown left the kubeconfig of us")
+	}
+}
+
+// lineRecorder keeps each step's log lines and summary.
+type lineRecorder struct {
+	recorder
+	step  string
+	lines map[string][]string
+}
+
+func (r *lineRecorder) StepStarted(s steps.Step, i int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.step = s.ID()
+}
+
+func (r *lineRecorder) Log(l steps.LogLine) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lines == nil {
+		r.lines = map[string][]string{}
+	}
+	r.lines[r.step] = append(r.lines[r.step], l.Text)
+}
+
+func (r *lineRecorder) StepDone(s steps.Step, i int, res steps.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines[s.ID()] = append(r.lines[s.ID()], res.Summary)
+}
+
+// TestOnlyTrueLines runs the lab on the simulated mesh and looks for the
+// cilium-cli-style lines that claimed what nobody checked: a Kubernetes
+// distribution "auto-detected", `cilium status` saying "ClusterMesh: OK",
+// a NodePort warning at enable (where the step set the type itself).
+// The enable step reports the NodePorts it read, the same in both clusters.
+func TestOnlyTrueLines(t *testing.T) {
+	l := newLab(t, 1, 10)
+	rec := &lineRecorder{}
+	l.env.Reporter = rec
+	for i := range l.runner.Steps {
+		l.run(t, i)
+	}
+	for step, lines := range rec.lines {
+		for _, line := range lines {
+			for _, claim := range []string{"Auto-detected", "ClusterMesh: OK", "32380"} {
+				if strings.Contains(line, claim) {
+					t.Errorf("step %s claims %q: %s", step, claim, line)
+				}
+			}
+			if step == "enable-clustermesh" && strings.Contains(line, "NodePort detected") {
+				t.Errorf("enable warns about a NodePort it set itself: %s", line)
+			}
+		}
+	}
+	sum := rec.lines["enable-clustermesh"][len(rec.lines["enable-clustermesh"])-1]
+	if !strings.Contains(sum, "NodePort 32379 in us, 32379 in eu") {
+		t.Errorf("enable summary %q does not report the NodePorts read", sum)
+	}
+	if !slices.ContainsFunc(rec.lines["connect"], func(s string) bool { return strings.Contains(s, "NodePort detected") }) {
+		t.Errorf("connect, which reads the Service type, no longer reports it:\n%s", strings.Join(rec.lines["connect"], "\n"))
 	}
 }

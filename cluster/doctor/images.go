@@ -53,7 +53,7 @@ func imagesCheck(ctx context.Context, env Env, eng Engine, engErr error, lab Lab
 	}
 	cctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	const demo = "the nodes still pull the demo's nginx and busybox from Docker Hub, and Cilium's images from quay.io"
+	const demo = "the nodes pull the demo's nginx and busybox from Docker Hub and Cilium's images from quay.io"
 	if _, _, err := env.Run(cctx, eng.Name, "inspect", "--type=image", lab.NodeImage); err == nil {
 		c.Detail = "the node image is already in the " + eng.Name + " engine, so kind pulls nothing; " + demo
 		return c

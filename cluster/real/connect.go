@@ -187,8 +187,10 @@ func (b *Backend) Connect(ctx context.Context, a, c cluster.Name, log cluster.Lo
 		if err != nil {
 			return fmt.Errorf("extract access information of %s: %w", n, err)
 		}
-		log.Logf("🔑 Extracting secrets from cluster %s...", n)
-		log.Logf("⚠️  Service type NodePort detected! Service may fail when nodes are removed from the cluster!")
+		log.Logf("🔑 Read secrets %s and %s of cluster %s", caSecret, remoteCert, n)
+		if info.ServiceType == string(corev1.ServiceTypeNodePort) {
+			log.Logf("⚠️  Service type NodePort detected (NodePort %d)! Service may fail when nodes are removed from the cluster!", info.NodePort)
+		}
 		log.Logf("ℹ️  Found ClusterMesh service IPs: [%s]", info.IP)
 		infos[n] = info
 	}

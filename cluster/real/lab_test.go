@@ -347,6 +347,22 @@ func TestHeadlessLabOnFakes(t *testing.T) {
 			t.Errorf("neither the output nor kind-us-cluster.yaml has %q", want)
 		}
 	}
+	// Only true lines: nothing claims a detection or a status nobody read;
+	// the enable step reports the Service it read, and connect, which
+	// reads the Service type, the NodePort warning.
+	text := out.String()
+	enable := text[strings.Index(text, "Step 4/11"):strings.Index(text, "Step 5/11")]
+	for _, claim := range []string{"Auto-detected", "ClusterMesh: OK", "32380"} {
+		if strings.Contains(text, claim) {
+			t.Errorf("the output claims %q", claim)
+		}
+	}
+	if strings.Contains(enable, "NodePort detected") || !strings.Contains(enable, "NodePort 32379 in us, 32379 in eu") {
+		t.Errorf("enable step:\n%s", enable)
+	}
+	if !strings.Contains(text, "⚠️  Service type NodePort detected (NodePort 32379)!") {
+		t.Error("connect does not report the NodePort it read")
+	}
 	for _, c := range cluster.Names() {
 		rel := w.helm.last(t, c)
 		if d, _ := lookup(rel.Config, "debug.enabled"); d != true {

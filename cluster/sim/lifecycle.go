@@ -326,10 +326,11 @@ func (b *Backend) EnableClusterMesh(ctx context.Context, c cluster.Name, log clu
 
 // meshInfo is what connect extracts from one cluster.
 type meshInfo struct {
-	name, ip string
-	id, max  int
-	port     int
-	ca       string
+	name, ip    string
+	id, max     int
+	port        int
+	ca          string
+	serviceType string
 }
 
 // Connect simulates `cilium clustermesh connect --context kind-a --destination-context kind-b`:
@@ -350,11 +351,15 @@ func (b *Backend) Connect(ctx context.Context, a, c cluster.Name, log cluster.Lo
 				return fmt.Errorf("extract access information of %s: secret kube-system/%s not found", n, secretRemoteCert)
 			}
 			infos[n] = meshInfo{name: cs.Cilium.ClusterName, id: cs.Cilium.ClusterID, max: cs.Cilium.MaxConnected,
-				port: cs.Cilium.Mesh.NodePort, ip: cs.controlPlaneIP(), ca: cs.Secrets[secretCA].CA}
+				port: cs.Cilium.Mesh.NodePort, ip: cs.controlPlaneIP(), ca: cs.Secrets[secretCA].CA, serviceType: cs.Cilium.Mesh.ServiceType}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		log.Logf("🔑 Read secrets %s and %s of cluster %s", secretCA, secretRemoteCert, n)
+		if infos[n].serviceType == "NodePort" {
+			log.Logf("⚠️  Service type NodePort detected (NodePort %d)! Service may fail when nodes are removed from the cluster!", infos[n].port)
 		}
 		log.Logf("ℹ️  Found ClusterMesh service IPs: [%s]", infos[n].ip)
 	}
