@@ -49,15 +49,7 @@ func TestShownCommandsNameWhatExistsOnTheSimulatedMesh(t *testing.T) {
 		if res := sess.Runner.RunStep(ctx, i); res.Err != nil {
 			t.Fatalf("step %s: %v", s.ID(), res.Err)
 		}
-		ran, err := ts.Replay(s.Commands(sess.Env.CommandVars()))
-		if err != nil {
-			t.Fatalf("step %s: %v", s.ID(), err)
-		}
-		for _, r := range ran {
-			for _, m := range stepstest.Missing(r) {
-				t.Errorf("after step %s, %s in %s: %s", s.ID(), r.Cmd, r.Terminal, m)
-			}
-		}
+		stepstest.CheckStep(t, ts, s, sess.Env.CommandVars())
 	}
 	// The simulated kubeconfigs say what they are, and point nowhere.
 	if _, err := os.Stat(dir.File(labdir.KubeconfigFile(cluster.US))); err == nil {

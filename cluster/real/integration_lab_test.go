@@ -90,23 +90,6 @@ func labSession(t *testing.T, cs *clusters, path string, out *bytes.Buffer) (*st
 // 1.19.5's list, TestIntegrationInterrupted 1.18.11).
 const labChart = "1.20.0"
 
-// replayCommands replays step i's shown commands in the seed's terminals
-// and fails for every file, kubeconfig or context they name that the lab
-// directory does not hold.
-func replayCommands(t *testing.T, terms *stepstest.Terminals, sess *steps.Session, i int) {
-	t.Helper()
-	s := sess.Runner.Steps[i]
-	ran, err := terms.Replay(s.Commands(sess.Env.CommandVars()))
-	if err != nil {
-		t.Fatalf("step %s: %v", s.ID(), err)
-	}
-	for _, r := range ran {
-		for _, m := range stepstest.Missing(r) {
-			t.Errorf("after step %s, %s in %s: %s", s.ID(), r.Cmd, r.Terminal, m)
-		}
-	}
-}
-
 // stepIndex is the position of step id in the lab.
 func stepIndex(t *testing.T, list []steps.Step, id string) int {
 	t.Helper()
@@ -147,7 +130,7 @@ func TestIntegrationHeadlessLab(t *testing.T) {
 		if res := sess.Runner.RunStep(ctx, i); res.Err != nil {
 			t.Fatalf("lab failed: %v (hint: %s)", res.Err, cluster.HintOf(res.Err))
 		}
-		replayCommands(t, terms, sess, i)
+		stepstest.CheckStep(t, terms, list[i], sess.Env.CommandVars())
 	}
 	for _, s := range list[:scaleDown+1] {
 		if res, ok := rec.get(s.ID()); !ok || res.Err != nil || res.Skipped || len(res.Warnings) > 0 {

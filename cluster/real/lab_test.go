@@ -325,16 +325,7 @@ func TestHeadlessLabOnFakes(t *testing.T) {
 	terms := &stepstest.Terminals{Home: t.TempDir()}
 	replay := func(i int) {
 		t.Helper()
-		s := sess.Runner.Steps[i]
-		ran, err := terms.Replay(s.Commands(sess.Env.CommandVars()))
-		if err != nil {
-			t.Fatalf("step %s: %v", s.ID(), err)
-		}
-		for _, r := range ran {
-			for _, m := range stepstest.Missing(r) {
-				t.Errorf("after step %s, %s in %s: %s", s.ID(), r.Cmd, r.Terminal, m)
-			}
-		}
+		stepstest.CheckStep(t, terms, sess.Runner.Steps[i], sess.Env.CommandVars())
 	}
 	for i := range teardown {
 		if res := sess.Runner.RunStep(ctx, i); res.Err != nil {

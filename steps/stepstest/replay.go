@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"testing"
 
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -112,9 +113,9 @@ func resolve(dir, p string) string {
 	return filepath.Join(dir, p)
 }
 
-// flag returns the value of a flag given as --name value or --name=value
+// Flag returns the value of a flag given as --name value or --name=value
 // (or its short form), looking only before a "--".
-func flag(args []string, names ...string) (string, bool) {
+func Flag(args []string, names ...string) (string, bool) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -151,22 +152,22 @@ func Missing(r Ran) []string {
 	args := r.Args
 	switch args[0] {
 	case "kubectl":
-		if f, ok := flag(args, "-f", "--filename"); ok && f != "-" {
+		if f, ok := Flag(args, "-f", "--filename"); ok && f != "-" {
 			file("manifest", f)
 		}
 		needContext := !(len(args) > 1 && args[1] == "config")
 		miss = append(miss, r.kubeconfig(needContext, "--context")...)
 	case "cilium":
-		if f, ok := flag(args, "--values", "-f"); ok {
+		if f, ok := Flag(args, "--values", "-f"); ok {
 			file("values file", f)
 		}
 		miss = append(miss, r.kubeconfig(true, "--context", "--destination-context")...)
 	case "kind":
 		if len(args) > 2 && args[1] == "create" && args[2] == "cluster" {
-			if f, ok := flag(args, "--config"); ok {
+			if f, ok := Flag(args, "--config"); ok {
 				file("kind config", f)
 			}
-			name, _ := flag(args, "--name", "-n")
+			name, _ := Flag(args, "--name", "-n")
 			miss = append(miss, r.kubeconfigHolds("kind-"+name)...)
 		}
 	}
@@ -176,7 +177,7 @@ func Missing(r Ran) []string {
 // kubeconfigFiles are the files the command loads: --kubeconfig, else
 // $KUBECONFIG's list.
 func (r Ran) kubeconfigFiles() []string {
-	if k, ok := flag(r.Args, "--kubeconfig"); ok {
+	if k, ok := Flag(r.Args, "--kubeconfig"); ok {
 		return []string{resolve(r.Dir, k)}
 	}
 	var files []string
@@ -199,7 +200,7 @@ func (r Ran) kubeconfig(needContext bool, ctxFlags ...string) []string {
 	var miss []string
 	var want []string
 	for _, f := range ctxFlags {
-		if v, ok := flag(r.Args, f); ok {
+		if v, ok := Flag(r.Args, f); ok {
 			want = append(want, strings.Split(v, ",")...)
 		}
 	}
@@ -259,4 +260,20 @@ func loadContexts(files []string) (contexts []string, current string, err error)
 	}
 	slices.Sort(contexts)
 	return contexts, current, errors.Join(errs...)
+}
+
+// CheckStep replays step s's commands (with v) in the terminals and fails
+// the test for every file, kubeconfig or context they name that does not
+// exist; call it after running the step.
+func CheckStep(t testing.TB, ts *Terminals, s steps.Step, v steps.CommandVars) {
+	t.Helper()
+	ran, err := ts.Replay(s.Commands(v))
+	if err != nil {
+		t.Fatalf("step %s: %v", s.ID(), err)
+	}
+	for _, r := range ran {
+		for _, m := range Missing(r) {
+			t.Errorf("after step %s, %s in %s: %s", s.ID(), r.Cmd, r.Terminal, m)
+		}
+	}
 }

@@ -185,15 +185,15 @@ func TestShownCommandsParseWithTheRealTools(t *testing.T) {
 							t.Errorf("%s: %v", where, err)
 						}
 						if c.Args[1] == "install" {
-							if got, _ := stepsFlag(c.Args, "--version"); got != want.CiliumVersion {
+							if got, _ := stepstest.Flag(c.Args, "--version"); got != want.CiliumVersion {
 								t.Errorf("%s: --version %q, want %q", where, got, want.CiliumVersion)
 							}
-							if got, ok := stepsFlag(c.Args, "--values"); ok != (v.ValuesFile != "") || got != v.ValuesFile {
+							if got, ok := stepstest.Flag(c.Args, "--values"); ok != (v.ValuesFile != "") || got != v.ValuesFile {
 								t.Errorf("%s: --values %q, want %q", where, got, v.ValuesFile)
 							}
 						}
 						if slices.Contains(c.Args, "--service-type") {
-							if got, _ := stepsFlag(c.Args, "--service-type"); got != "NodePort" {
+							if got, _ := stepstest.Flag(c.Args, "--service-type"); got != "NodePort" {
 								t.Errorf("%s: --service-type %q", where, got)
 							}
 						}
@@ -220,19 +220,6 @@ func TestShownCommandsParseWithTheRealTools(t *testing.T) {
 			t.Errorf("%d helm lines: the lab's steps show none since the enable step runs the seed's command in both clusters", seen["helm"])
 		}
 	}
-}
-
-// stepsFlag is the value of a --flag value or --flag=value argument.
-func stepsFlag(args []string, name string) (string, bool) {
-	for i, a := range args {
-		if a == name && i+1 < len(args) {
-			return args[i+1], true
-		}
-		if v, ok := strings.CutPrefix(a, name+"="); ok {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 // checkProbe checks the probe's `kubectl exec`: the command after `--` is
