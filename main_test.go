@@ -429,7 +429,7 @@ func TestRunHeadlessWholeLab(t *testing.T) {
 	lab := filepath.Join(t.TempDir(), "lab")
 	out := mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab, "--requests", "200")
 	for _, want := range []string{
-		"Step 1/11", "Step 11/11", "$ cd " + lab, "$ kind create cluster --name us --image " + cluster.DefaultNodeImage + " --config kind-us-cluster.yaml",
+		"Step 1/11", "Step 11/11", "$ cd " + lab, "$ kind create cluster --name us --config kind-us-cluster.yaml \\", "    --image " + cluster.DefaultNodeImage,
 		"for i in $(seq 1 200); do wget -qO- hello-world:80",
 		"Probe from US (local only), 200 requests:", "Probe from EU (failover), 200 requests:",
 		"Done: steps preflight to teardown. Probe history:",

@@ -19,8 +19,8 @@ func createClusters() Step {
 			"The kind configs (the seed's kind-us-cluster.yaml and kind-eu-cluster.yaml, in the lab directory) disable the " +
 			"default CNI, because Cilium will be the CNI, and give the clusters pod (10.1.0.0/16, 10.2.0.0/16) and service " +
 			"(172.20.1.0/24, 172.20.2.0/24) ranges that do not overlap: Cluster Mesh routes pod IPs between clusters, so " +
-			"they must be unique. The node image is pinned to Kubernetes 1.35: kind v0.33's default, 1.37, is newer than " +
-			"Cilium 1.19 (tested with 1.32-1.35) and 1.20 (1.33-1.36) are tested with. Where the container engine runs on " +
+			"they must be unique. The node image is pinned to Kubernetes 1.35: kind v0.33's default, 1.37, is newer than any " +
+			"version Cilium 1.19 (tested with 1.32-1.35) or 1.20 (1.33-1.36) is tested with. Where the container engine runs on " +
 			"cgroup v1, the lab adds a kubeadmConfigPatches entry with failCgroupV1: false to both configs, because kubelet " +
 			"1.35 refuses to start on cgroup v1 otherwise. The nodes stay NotReady until a CNI is installed. The lab " +
 			"creates both clusters at once.",
@@ -29,7 +29,8 @@ func createClusters() Step {
 			for _, c := range cluster.Names() {
 				out = append(out, Command{Where: terminal(c), Lines: append(v.cd(),
 					kubeconfigOf(c),
-					fmt.Sprintf("kind create cluster --name %s --image %s --config %s", c, v.NodeImage, labdir.KindConfigFile(c)),
+					fmt.Sprintf("kind create cluster --name %s --config %s \\", c, labdir.KindConfigFile(c)),
+					"  --image "+v.NodeImage,
 				)})
 			}
 			return out
