@@ -9,6 +9,8 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"sigs.k8s.io/yaml"
+
+	"github.com/clustermesh-lab/clustermesh-lab/steps/stepstest"
 )
 
 // The real backend's file flags are read when the command line is: a
@@ -89,6 +91,7 @@ func TestHelmValuesWithUserValues(t *testing.T) {
 	if img["repository"] != "registry.local/cilium/cilium" || cl["name"] != "us" || op["replicas"] != float64(2) {
 		t.Errorf("merged values: %v", got)
 	}
+	checkHelmLines(t, out)
 	// Connect without --peer-port: the chart's NodePort, the same in both clusters.
 	out = mustCLI(t, "helm-values", "--cluster", "eu", "--stage", "connect", "--peer-ip", "172.18.0.2")
 	if !strings.Contains(out, "port: 32379") || strings.Contains(out, "32380") {
@@ -109,5 +112,77 @@ func TestDoctorNamesTheKubernetesVersion(t *testing.T) {
 	_, out, _ = cli(t, "doctor")
 	if !strings.Contains(out, "Kubernetes version: v1.35.8 (node image kindest/node:v1.35.8@sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0), which Cilium 1.19.5 is tested with (1.32-1.35)") {
 		t.Errorf("doctor printed:\n%s", out)
+	}
+}
+
+// helmFlags are the helm commands helm-values shows and their flags (true:
+// takes a value), from helm's command reference (helm.sh/docs/helm:
+// helm_repo_add, helm_upgrade, and the global --namespace/-n and
+// --kube-context). helm's cobra tree is in its package main, which cannot
+// be imported, so its lines are checked against this list.
+var helmFlags = map[string]map[string]bool{
+	"repo add": {},
+	"upgrade":  {"--install": false, "-i": false, "--version": true, "--reuse-values": false, "--values": true, "-f": true, "--set": true},
+}
+
+var helmGlobal = map[string]bool{"--namespace": true, "-n": true, "--kube-context": true}
+
+// helmPositional is how many arguments each command takes.
+var helmPositional = map[string]int{"repo add": 2, "upgrade": 2}
+
+// checkHelmLines parses the helm lines of helm-values' header as a shell
+// would and checks them against helmFlags: a helm repo add, then an upgrade
+// that names --version.
+func checkHelmLines(t *testing.T, out string) {
+	t.Helper()
+	var seen []string
+	for _, line := range strings.Split(out, "\n") {
+		text, ok := strings.CutPrefix(line, "#   helm ")
+		if !ok {
+			continue
+		}
+		cmds, err := stepstest.Parse([]string{"helm " + text})
+		if err != nil || len(cmds) != 1 {
+			t.Errorf("%q does not parse as one command: %v", text, err)
+			continue
+		}
+		args := cmds[0].Args[1:]
+		path := args[0]
+		if path == "repo" {
+			path, args = "repo add", args[1:]
+		}
+		spec, ok := helmFlags[path]
+		if !ok {
+			t.Errorf("unknown helm command in %q", text)
+			continue
+		}
+		seen = append(seen, path)
+		var positional []string
+		for i := 1; i < len(args); i++ {
+			a := args[i]
+			if !strings.HasPrefix(a, "-") {
+				positional = append(positional, a)
+				continue
+			}
+			takes, ok := spec[a]
+			if !ok {
+				takes, ok = helmGlobal[a]
+			}
+			if !ok {
+				t.Errorf("helm %s has no flag %s: %q", path, a, text)
+			}
+			if takes {
+				i++
+			}
+		}
+		if len(positional) != helmPositional[path] {
+			t.Errorf("helm %s takes %d arguments, got %q", path, helmPositional[path], positional)
+		}
+		if path == "upgrade" && !strings.Contains(text, "--version ") {
+			t.Errorf("the helm upgrade line names no --version: %q", text)
+		}
+	}
+	if strings.Join(seen, ",") != "repo add,upgrade" {
+		t.Errorf("helm lines %v, want repo add then upgrade:\n%s", seen, out)
 	}
 }
