@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/sim"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -33,7 +33,9 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprintf(stdout, "clustermesh-lab %s (%s, %s/%s)\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			fmt.Fprintf(stdout, "cilium chart %s (default)\n", sim.DefaultCiliumVersion)
+			fmt.Fprintf(stdout, "cilium chart %s (default)\n", cluster.DefaultCiliumVersion)
+			k8s, _ := cluster.KubernetesVersion(cluster.DefaultNodeImage)
+			fmt.Fprintf(stdout, "kind node image %s (Kubernetes %s, default)\n", cluster.DefaultNodeImage, k8s)
 			return nil
 		},
 	}

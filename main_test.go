@@ -451,7 +451,7 @@ func TestRunHeadlessWholeLab(t *testing.T) {
 	if !strings.Contains(out, "The lab is complete") {
 		t.Errorf("rerun of a complete lab printed:\n%s", tail(out, 5))
 	}
-	if out := mustCLI(t, "version"); !strings.HasPrefix(out, "clustermesh-lab ") {
+	if out := mustCLI(t, "version"); !strings.HasPrefix(out, "clustermesh-lab ") || !strings.Contains(out, "kind node image "+cluster.DefaultNodeImage+" (Kubernetes v1.35.8, default)") {
 		t.Errorf("version printed %q", out)
 	}
 }
