@@ -498,3 +498,17 @@ func TestPullCachesTheChart(t *testing.T) {
 		t.Fatalf("second run: %v\n%s", err, log)
 	}
 }
+
+// TestLocalChartVersion checks that the preflight compares the node image
+// with the tested range of the chart it will install: with --cilium-chart
+// alone, the chart's own version.
+func TestLocalChartVersion(t *testing.T) {
+	tb := newTestBackend(t, chartPath(t, "1.20.0"), nil, nil)
+	if v := tb.localChartVersion(); v != "1.20.0" {
+		t.Errorf("local chart version %q, want 1.20.0", v)
+	}
+	tb = newTestBackend(t, "", nil, nil)
+	if v := tb.localChartVersion(); v != DefaultCiliumVersion {
+		t.Errorf("default version %q", v)
+	}
+}

@@ -23,5 +23,18 @@ func (b *Backend) Preflight(ctx context.Context) []cluster.Check {
 	if b.opts.Preflight != nil {
 		return b.opts.Preflight(ctx)
 	}
-	return doctor.Run(ctx, doctor.SystemEnv(), doctor.Lab{NodeImage: b.NodeImage(), CiliumVersion: b.wantVersion()})
+	return doctor.Run(ctx, doctor.SystemEnv(), doctor.Lab{NodeImage: b.NodeImage(), CiliumVersion: b.localChartVersion()})
+}
+
+// localChartVersion is the Cilium version the lab will install, for the
+// Kubernetes check: the one asked for, else the local chart's own (as
+// CheckChart reads it; the install loads the chart again).
+func (b *Backend) localChartVersion() string {
+	if v := b.wantVersion(); v != "" {
+		return v
+	}
+	if info, err := CheckChart(b.opts.ChartPath, ""); err == nil {
+		return info.Version
+	}
+	return ""
 }
