@@ -16,7 +16,7 @@ import (
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/sim"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
-	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
+	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 )
 
 // Backend names accepted by --backend.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/sim"
-	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
+	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 )
 
 // maxSimulateRequests bounds a what-if probe: the simulated probe's own bound.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
-	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
+	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 )
 
 // maxPlaygroundReplicas keeps a playful + key from flooding a laptop.

@@ -7,7 +7,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
+	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 )
 
 // renderWelcome is the first screen: what the lab does, and where the

@@ -14,7 +14,7 @@ import (
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
-	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
+	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 )
 
 // e2eEnv switches the end-to-end test on: it creates two kind clusters of

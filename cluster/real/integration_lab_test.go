@@ -24,8 +24,8 @@ import (
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
+	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 	"github.com/clustermesh-lab/clustermesh-lab/steps/stepstest"
-	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
 )
 
 // stepResults records how each step ended, for the test to judge.

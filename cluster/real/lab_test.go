@@ -27,8 +27,8 @@ import (
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
+	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 	"github.com/clustermesh-lab/clustermesh-lab/steps/stepstest"
-	"github.com/clustermesh-lab/clustermesh-lab/tui/headless"
 )
 
 // world stands in for what the backend cannot reach here: Helm applying
