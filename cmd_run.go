@@ -158,7 +158,7 @@ func runHeadless(ctx context.Context, sess *steps.Session, forced bool, from, to
 			return err
 		}
 		if next >= len(sess.Runner.Steps) {
-			fmt.Fprintln(stdout, "The lab is complete: every step's check passes. Start a new one with --fresh.")
+			fmt.Fprintln(stdout, "The lab is complete: its clusters were torn down in the last step; the journal keeps every probe. Start a new one with --fresh.")
 			return nil
 		}
 		if next > from && next <= to {
@@ -174,7 +174,7 @@ func runHeadless(ctx context.Context, sess *steps.Session, forced bool, from, to
 	}
 	fmt.Fprintf(stdout, "\nDone: steps %s to %s. Probe history:\n", sess.Runner.Steps[from].ID(), sess.Runner.Steps[to].ID())
 	for _, p := range sess.Journal.Probes() {
-		fmt.Fprintf(stdout, "  %-15s %-14s %s\n", p.Phase, "from "+p.Result.From.Label()+":", steps.DescribeProbe(p.Result))
+		fmt.Fprintf(stdout, "  %-15s %-14s %s\n", p.Title(), "from "+p.Result.From.Label()+":", steps.DescribeProbe(p.Result))
 	}
 	return nil
 }

@@ -424,7 +424,8 @@ func TestFresh(t *testing.T) {
 }
 
 // The whole lab headless on the command line: every probe in the history,
-// then a rerun that finds it complete.
+// then a rerun that finds it complete, its clusters torn down (it never
+// claims every step's check passes: their clusters are gone).
 func TestRunHeadlessWholeLab(t *testing.T) {
 	lab := filepath.Join(t.TempDir(), "lab")
 	out := mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab, "--requests", "200")
@@ -448,8 +449,8 @@ func TestRunHeadlessWholeLab(t *testing.T) {
 		}
 	}
 	out = mustCLI(t, "run", "--headless", "--backend", "sim", "--lab-dir", lab)
-	if !strings.Contains(out, "The lab is complete") {
-		t.Errorf("rerun of a complete lab printed:\n%s", tail(out, 5))
+	if !strings.Contains(out, "The lab is complete: its clusters were torn down") || strings.Contains(out, "every step's check passes") {
+		t.Errorf("rerun of a complete, torn-down lab printed:\n%s", tail(out, 5))
 	}
 	if out := mustCLI(t, "version"); !strings.HasPrefix(out, "clustermesh-lab ") || !strings.Contains(out, "kind node image "+cluster.DefaultNodeImage+" (Kubernetes v1.35.8, default)") {
 		t.Errorf("version printed %q", out)
@@ -469,5 +470,16 @@ func BenchmarkLabHeadless(b *testing.B) {
 		if code != 0 {
 			b.Fatalf("exit %d: %s", code, errs)
 		}
+	}
+}
+
+// A lab that was only torn down is not complete: running it again starts
+// from the first step.
+func TestRunOnlyTornDownIsNotComplete(t *testing.T) {
+	lab := filepath.Join(t.TempDir(), "lab")
+	mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab, "--from", "teardown")
+	out := mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab, "--to", "preflight")
+	if strings.Contains(out, "The lab is complete") || !strings.Contains(out, "Step 1/11") {
+		t.Errorf("a lab that was only torn down, run again, printed:\n%s", tail(out, 8))
 	}
 }

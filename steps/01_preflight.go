@@ -16,6 +16,7 @@ func preflight() Step {
 	return preflightStep{info{
 		id:    preflightID,
 		title: "Check the machine",
+		short: "Check the machine",
 		explain: "Two kind clusters of three nodes each run as six containers on this machine, sharing its kernel. " +
 			"The checks: a Docker (or Podman) engine; Linux 5.10 or newer, for Cilium; the engine's cgroup version " +
 			"(kubelet 1.35 refuses v1 unless the kind configs say otherwise, which the lab then does); about 8 GiB of " +

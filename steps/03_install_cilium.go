@@ -13,6 +13,7 @@ func installCilium() Step {
 	return installStep{info{
 		id:    "install-cilium",
 		title: "Install Cilium in both clusters",
+		short: "Install Cilium",
 		explain: "Cilium becomes each cluster's CNI. Every cluster in a mesh needs a unique name and a numeric id " +
 			"(1 to 255): US is cluster 1, EU cluster 2, with IPAM in kubernetes mode so pods get addresses from the " +
 			"node's podCIDR. The Helm chart generates a CA (Secret cilium-ca) at install; the clusters of a mesh must " +

@@ -13,6 +13,7 @@ func enableClusterMesh() Step {
 	return enableStep{info{
 		id:    "enable-clustermesh",
 		title: "Enable Cluster Mesh in both clusters",
+		short: "Enable Cluster Mesh",
 		explain: "Enabling Cluster Mesh deploys the clustermesh-apiserver in each cluster: an etcd with the cluster's " +
 			"state (nodes, endpoints, identities, global services), the apiserver that fills it and, on by default in " +
 			"Cilium 1.19, kvstoremesh. Once the clusters are connected, kvstoremesh connects to the peer's " +

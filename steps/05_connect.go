@@ -15,6 +15,7 @@ func connectClusters() Step {
 	return connectStep{info{
 		id:    "connect",
 		title: "Connect the two clusters",
+		short: "Connect clusters",
 		explain: "Connecting reads, from each cluster, its name and id, the clustermesh-apiserver's NodePort, a node's IP, " +
 			"the client certificate agents use for remote clusters and the CA; checks that names and ids differ and " +
 			"the CAs match; then tells each cluster's Cilium about the other (a clustermesh.config.clusters entry). " +

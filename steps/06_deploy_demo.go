@@ -14,6 +14,8 @@ func deployDemo() Step {
 	return deployStep{info{
 		id:    "deploy",
 		title: "Deploy hello-world and busybox, then probe",
+		short: "Deploy & probe",
+		phase: PhaseLocal,
 		explain: "Each cluster gets the same application: a hello-world Deployment (nginx answering with a JSON " +
 			"message naming its cluster) behind a Service called hello-world, and a busybox pod to call it from. " +
 			"The manifests are the seed's deployment-us.yaml and deployment-eu.yaml, in the lab directory. The probe runs the seed's wget loop inside busybox. The clusters are connected, but a Service is only " +
@@ -41,7 +43,7 @@ func (s deployStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 	if err := converge(ctx, env, [2]demoState{local, local}); err != nil {
 		return Outcome{}, err
 	}
-	out, err := probeAndJudge(ctx, env, s.id, PhaseLocal, map[cluster.Name]expectation{cluster.US: only(cluster.US), cluster.EU: only(cluster.EU)})
+	out, err := probeAndJudge(ctx, env, s.id, s.phase, map[cluster.Name]expectation{cluster.US: only(cluster.US), cluster.EU: only(cluster.EU)})
 	out.Summary = fmt.Sprintf("Answers stay local (%s): the service is not global yet, so each cluster load-balances only to its own pods.", probeSummary(out.Probes))
 	return out, err
 }

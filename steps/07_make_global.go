@@ -13,6 +13,8 @@ func makeGlobal() Step {
 	return globalStep{info{
 		id:    "global",
 		title: "Make hello-world a global service, then probe",
+		short: "Global service",
+		phase: PhaseGlobal,
 		explain: "The annotation service.cilium.io/global=\"true\", set on the Service in every cluster that takes part, " +
 			"makes Cilium merge the backends of all clusters' hello-world Services (same name and namespace). " +
 			"Each cluster still exports its own pods (service.cilium.io/shared defaults to true). Cilium's load balancer " +
@@ -35,7 +37,7 @@ func (s globalStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	out, err := probeAndJudge(ctx, env, s.id, PhaseGlobal, map[cluster.Name]expectation{cluster.US: mixed(st), cluster.EU: mixed(st)})
+	out, err := probeAndJudge(ctx, env, s.id, s.phase, map[cluster.Name]expectation{cluster.US: mixed(st), cluster.EU: mixed(st)})
 	out.Summary = fmt.Sprintf("Answers now come from both clusters (%s): each cluster load-balances across the backends of the whole mesh.", probeSummary(out.Probes))
 	return out, err
 }

@@ -13,6 +13,8 @@ func affinityLocal() Step {
 	return affinityStep{info{
 		id:    "affinity-local",
 		title: "Prefer local backends in US, then probe",
+		short: "Affinity local",
+		phase: PhaseAffinity,
 		explain: "Cross-cluster calls cost latency, so usually you want remote backends only as a fallback. " +
 			"service.cilium.io/affinity=\"local\" on a global Service makes Cilium use local backends only, and remote " +
 			"ones only when no local backend is active (terminating pods do not count). It is set in US only: US " +
@@ -34,7 +36,7 @@ func (s affinityStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	out, err := probeAndJudge(ctx, env, s.id, PhaseAffinity, map[cluster.Name]expectation{cluster.US: only(cluster.US), cluster.EU: mixed(st)})
+	out, err := probeAndJudge(ctx, env, s.id, s.phase, map[cluster.Name]expectation{cluster.US: only(cluster.US), cluster.EU: mixed(st)})
 	out.Summary = fmt.Sprintf("US now answers from US only while EU still mixes (%s): affinity is a per-cluster choice.", probeSummary(out.Probes))
 	return out, err
 }

@@ -13,6 +13,8 @@ func scaleDown() Step {
 	return scaleDownStep{info{
 		id:    "scale-down",
 		title: "Scale hello-world in US to 0 and watch failover",
+		short: "Failover",
+		phase: PhaseFailover,
 		explain: "Now simulate an outage in US by scaling its hello-world Deployment to zero. With affinity local, " +
 			"US has no active local backend left, so Cilium fails over to the healthy remote backends: every US " +
 			"request should now be answered by EU. EU's own requests stay in EU, since US has no backend to offer.",
@@ -31,7 +33,7 @@ func (s scaleDownStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 	if err := converge(ctx, env, want); err != nil {
 		return Outcome{}, err
 	}
-	out, err := probeAndJudge(ctx, env, s.id, PhaseFailover, map[cluster.Name]expectation{cluster.US: only(cluster.EU), cluster.EU: only(cluster.EU)})
+	out, err := probeAndJudge(ctx, env, s.id, s.phase, map[cluster.Name]expectation{cluster.US: only(cluster.EU), cluster.EU: only(cluster.EU)})
 	out.Summary = fmt.Sprintf("US failed over to EU (%s): with no local backend left, affinity local falls back to the remote cluster.", probeSummary(out.Probes))
 	return out, err
 }

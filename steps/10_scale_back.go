@@ -13,6 +13,8 @@ func scaleBack() Step {
 	return scaleBackStep{info{
 		id:    "scale-back",
 		title: "Scale US back to 1 and watch traffic return home",
+		short: "Back home",
+		phase: PhaseHome,
 		explain: "When US's hello-world is back and ready, it is an active local backend again, so affinity local " +
 			"sends US's requests home. Nothing had to be reconfigured: failover and return are automatic. " +
 			"EU, with affinity none, mixes again.",
@@ -35,7 +37,7 @@ func (s scaleBackStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	out, err := probeAndJudge(ctx, env, s.id, PhaseHome, map[cluster.Name]expectation{cluster.US: only(cluster.US), cluster.EU: mixed(st)})
+	out, err := probeAndJudge(ctx, env, s.id, s.phase, map[cluster.Name]expectation{cluster.US: only(cluster.US), cluster.EU: mixed(st)})
 	out.Summary = fmt.Sprintf("Traffic is back home (%s): US answers from US again, EU mixes again.", probeSummary(out.Probes))
 	return out, err
 }

@@ -12,6 +12,7 @@ func teardown() Step {
 	return teardownStep{info{
 		id:    teardownID,
 		title: "Tear down both clusters",
+		short: "Tear down",
 		explain: "Deleting the two kind clusters removes their containers, and with them everything the lab " +
 			"installed. The lab directory keeps the journal and the probe history.",
 		commands: func(v CommandVars) []Command {

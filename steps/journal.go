@@ -13,12 +13,27 @@ import (
 // JournalFile names the journal in the lab directory.
 const JournalFile = "journal.json"
 
-// ProbeRecord is one finished probe, kept for the history strip.
+// ProbeRecord is one finished probe, kept for the history strip. Records
+// are only ever appended: probing again adds a round, it never replaces one.
 type ProbeRecord struct {
-	Step   string              `json:"step"`
-	Phase  string              `json:"phase"`
+	// Step is the step that probed, or PlaygroundID.
+	Step  string `json:"step"`
+	Phase string `json:"phase"`
+	// Label says what the clusters were when a probe was taken outside a
+	// step's own run (a re-probe, the playground); journals written before
+	// labels existed have none.
+	Label  string              `json:"label,omitempty"`
 	Result cluster.ProbeResult `json:"result"`
 	Time   time.Time           `json:"time"`
+}
+
+// Title is how the round is named on screen: its phase, and its label
+// when it has one ("re-probe · US global, affinity local, 0 replicas · ...").
+func (p ProbeRecord) Title() string {
+	if p.Label == "" {
+		return p.Phase
+	}
+	return p.Phase + " · " + p.Label
 }
 
 // StepRecord is what the journal keeps of a step that ran.
@@ -115,13 +130,14 @@ func (j *Journal) Probes() []ProbeRecord {
 	return slices.Clone(j.data.Probes)
 }
 
-// Probed reports whether the step recorded a probe from every cluster.
+// Probed reports whether the step's own run recorded a probe from every
+// cluster; probing it again later does not count.
 func (j *Journal) Probed(step string) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var seen [2]bool
 	for _, p := range j.data.Probes {
-		if p.Step == step {
+		if p.Step == step && p.Phase != PhaseReprobe {
 			seen[p.Result.From.Index()] = true
 		}
 	}

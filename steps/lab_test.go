@@ -101,7 +101,9 @@ func (l *lab) resume(t testing.TB) int {
 		t.Fatal(err)
 	}
 	for i, d := range done {
-		if d != (i < next) {
+		// After the teardown, steps before it may be undone (their
+		// clusters are gone); otherwise done is exactly the steps before next.
+		if d && i >= next || !d && i < next && next != len(done) {
 			t.Fatalf("Resume: next %d but done = %v", next, done)
 		}
 	}
@@ -446,5 +448,58 @@ func TestReplayFromAStepConverges(t *testing.T) {
 				t.Errorf("%s: hello-world in %s %+v, want one replica", tc.step, c, hw)
 			}
 		}
+	}
+}
+
+// A torn-down lab is complete, but the steps whose clusters are gone are
+// not done: only those whose check still passes (preflight) and the
+// teardown are.
+func TestResumeAfterTeardown(t *testing.T) {
+	l := newLab(t, 1, 20)
+	for i := range l.runner.Steps {
+		l.run(t, i)
+	}
+	next, done, err := l.runner.Resume(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != len(l.runner.Steps) {
+		t.Fatalf("torn-down lab resumes at %d, want complete (%d)", next, len(l.runner.Steps))
+	}
+	for i, s := range l.runner.Steps {
+		want := s.ID() == "preflight" || s.ID() == "teardown"
+		if done[i] != want {
+			t.Errorf("after teardown, step %s done = %t, want %t", s.ID(), done[i], want)
+		}
+	}
+}
+
+// A lab that was only torn down (teardown run on a fresh lab) is not
+// complete: it starts from the top.
+func TestResumeOnlyTornDown(t *testing.T) {
+	l := newLab(t, 1, 20)
+	l.run(t, l.index(t, "teardown"))
+	if next := l.resume(t); next != 0 {
+		t.Fatalf("a lab that was only torn down resumes at %d, want 0", next)
+	}
+}
+
+// Short titles fit the guide's list, and exactly the probing steps have a
+// probe phase, each its own.
+func TestShortTitlesAndPhases(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range steps.All() {
+		if n := len([]rune(s.ShortTitle())); n == 0 || n > 20 {
+			t.Errorf("step %s: short title %q has %d characters, want 1..20", s.ID(), s.ShortTitle(), n)
+		}
+		if p := s.Phase(); p != "" {
+			if seen[p] {
+				t.Errorf("phase %q used twice", p)
+			}
+			seen[p] = true
+		}
+	}
+	if len(seen) != 5 {
+		t.Errorf("%d probing steps, want the story's five", len(seen))
 	}
 }

@@ -17,6 +17,9 @@ const (
 	PhaseFailover   = "failover"
 	PhaseHome       = "back home"
 	PhasePlayground = "playground"
+	// PhaseReprobe is a round taken again on a step that is done: a new
+	// round, labelled with what the clusters were, never the step's own.
+	PhaseReprobe = "re-probe"
 )
 
 // expectation is what a probe from one cluster should show. The settle
@@ -129,18 +132,23 @@ func probeID(step string, round int) string { return fmt.Sprintf("%s/%d", step, 
 // streaming progress to the reporter, and records both probes (US first)
 // as one round of the journal.
 func ProbeBoth(ctx context.Context, env *Env, step, phase string) ([]ProbeRecord, error) {
+	return probeRound(ctx, env, step, phase, "")
+}
+
+// probeRound is ProbeBoth with a label on the round.
+func probeRound(ctx context.Context, env *Env, step, phase, label string) ([]ProbeRecord, error) {
 	recs := make([]ProbeRecord, 2)
 	id := probeID(step, len(env.Journal.Probes()))
 	err := env.both(ctx, func(ctx context.Context, c cluster.Name) error {
 		env.logger(c).Logf("Probing: kubectl exec deploy/busybox-deployment -- wget -qO- hello-world:80 (%d times)", env.Requests)
 		res, err := env.Backend.Probe(ctx, cluster.ProbeSpec{From: c, Requests: env.Requests, ID: id}, func(p cluster.ProbeResult) {
-			env.Reporter.ProbeProgress(ProbeUpdate{Step: step, Phase: phase, Result: p})
+			env.Reporter.ProbeProgress(ProbeUpdate{Step: step, Phase: phase, Label: label, Result: p})
 		})
 		if err != nil {
 			return err // the backend's error already names the cluster
 		}
-		recs[c.Index()] = ProbeRecord{Step: step, Phase: phase, Result: res, Time: env.now()}
-		env.Reporter.ProbeProgress(ProbeUpdate{Step: step, Phase: phase, Result: res, Final: true})
+		recs[c.Index()] = ProbeRecord{Step: step, Phase: phase, Label: label, Result: res, Time: env.now()}
+		env.Reporter.ProbeProgress(ProbeUpdate{Step: step, Phase: phase, Label: label, Result: res, Final: true})
 		env.logger(c).Logf("Probe %s", res)
 		return nil
 	})
@@ -153,22 +161,6 @@ func ProbeBoth(ctx context.Context, env *Env, step, phase string) ([]ProbeRecord
 		}
 	}
 	return recs, nil
-}
-
-// Reprobe probes again from both clusters, as the guide's "probe again"
-// does: after a change (the playground's), it first lets the mesh settle on
-// what Cilium's rules make of the clusters now, then records the round.
-func Reprobe(ctx context.Context, env *Env, step, phase string) ([]ProbeRecord, error) {
-	st, err := env.statuses(ctx)
-	if err != nil {
-		return nil, err
-	}
-	expect := map[cluster.Name]expectation{cluster.US: predicted(st, cluster.US), cluster.EU: predicted(st, cluster.EU)}
-	if err := settleBoth(ctx, env, step, expect); err != nil {
-		return nil, Prerequisite(err)
-	}
-	recs, err := ProbeBoth(ctx, env, step, phase)
-	return recs, Prerequisite(err)
 }
 
 // probeAndJudge lets the mesh settle, then runs ProbeBoth and judges each

@@ -20,8 +20,14 @@ func NewRunner(env *Env) *Runner { return &Runner{Steps: All(), Env: env} }
 // Resume reads the live state and returns the index of the first step still
 // to do: the step after the last one whose Check passes, since every step
 // builds on the ones before it and later steps may legitimately undo an
-// earlier step's state (scaling back undoes scaling down). A teardown that
-// started is resumed, not skipped over. done marks the steps before it.
+// earlier step's state (scaling back undoes scaling down). done marks the
+// steps before it.
+//
+// The teardown is the exception, as it undoes everything: it completes the
+// lab only when the journal shows every earlier step ran, and then only the
+// steps whose check still passes (the machine's preflight) are done, the
+// others' clusters being gone. A teardown that started is resumed, not
+// skipped over; a lab that was only ever torn down starts from the top.
 func (r *Runner) Resume(ctx context.Context) (next int, done []bool, err error) {
 	done = make([]bool, len(r.Steps))
 	st, err := r.Env.statuses(ctx)
@@ -30,25 +36,49 @@ func (r *Runner) Resume(ctx context.Context) (next int, done []bool, err error) 
 	}
 	r.Env.frozen = &st
 	defer func() { r.Env.frozen = nil }()
-	for i := len(r.Steps) - 1; i >= 0; i-- {
-		ok, err := r.Steps[i].Check(ctx, r.Env)
-		if err != nil {
-			return 0, nil, fmt.Errorf("check step %q: %w", r.Steps[i].ID(), err)
-		}
-		if ok {
-			next = i + 1
-			break
+	checks := make([]bool, len(r.Steps))
+	for i, s := range r.Steps {
+		if checks[i], err = s.Check(ctx, r.Env); err != nil {
+			return 0, nil, fmt.Errorf("check step %q: %w", s.ID(), err)
 		}
 	}
-	if t, err := Index(r.Steps, teardownID); err == nil && next <= t {
-		if _, started := r.Env.Journal.Step(teardownID); started {
-			next = t
+	td, err := Index(r.Steps, teardownID)
+	if err == nil && r.ranBefore(td) {
+		_, started := r.Env.Journal.Step(teardownID)
+		switch {
+		case checks[td]:
+			for i := range td {
+				done[i] = checks[i]
+			}
+			done[td] = true
+			return td + 1, done, nil
+		case started:
+			for i := range td {
+				done[i] = true
+			}
+			return td, done, nil
+		}
+	}
+	for i := len(r.Steps) - 1; i >= 0; i-- {
+		if checks[i] && i != td {
+			next = i + 1
+			break
 		}
 	}
 	for i := range next {
 		done[i] = true
 	}
 	return next, done, nil
+}
+
+// ranBefore reports whether the journal records every step before step i.
+func (r *Runner) ranBefore(i int) bool {
+	for _, s := range r.Steps[:i] {
+		if _, ok := r.Env.Journal.Step(s.ID()); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // RunStep runs one step, journaling and reporting it.

@@ -21,6 +21,12 @@ type Step interface {
 	ID() string
 	// Title is the one-line heading.
 	Title() string
+	// ShortTitle names the step where the title does not fit, such as the
+	// guide's list of steps (at most 20 characters).
+	ShortTitle() string
+	// Phase is the story's name for the probe round the step takes
+	// (PhaseLocal, ...), or "" for a step that does not probe.
+	Phase() string
 	// Explain says what the step does and why, true to Cilium's docs.
 	Explain() string
 	// Commands are what the learner would type to do the step by hand,
@@ -89,8 +95,10 @@ type Reporter interface {
 
 // ProbeUpdate is a probe's running counts, or its final result.
 type ProbeUpdate struct {
-	Step   string
-	Phase  string
+	Step  string
+	Phase string
+	// Label is the round's label, as in ProbeRecord.
+	Label  string
 	Result cluster.ProbeResult
 	Final  bool
 }
@@ -204,13 +212,15 @@ func (e *Env) statuses(ctx context.Context) ([2]cluster.Status, error) {
 
 // info holds the descriptive half of a step, shared by every step type.
 type info struct {
-	id, title, explain string
-	commands           func(v CommandVars) []Command
+	id, title, short, phase, explain string
+	commands                         func(v CommandVars) []Command
 }
 
-func (i info) ID() string      { return i.id }
-func (i info) Title() string   { return i.title }
-func (i info) Explain() string { return i.explain }
+func (i info) ID() string         { return i.id }
+func (i info) Title() string      { return i.title }
+func (i info) ShortTitle() string { return i.short }
+func (i info) Phase() string      { return i.phase }
+func (i info) Explain() string    { return i.explain }
 
 // Commands fills in the lab's defaults for what v leaves empty.
 func (i info) Commands(v CommandVars) []Command { return i.commands(v.withDefaults()) }

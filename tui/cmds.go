@@ -125,7 +125,7 @@ func (m *Model) actionCmd(what string, fn func(ctx context.Context) error) tea.C
 func (m *Model) probeCmd(step, phase string) tea.Cmd {
 	env := m.sess.Env
 	return m.actionCmd("probe", func(ctx context.Context) error {
-		_, err := steps.Reprobe(ctx, env, step, phase)
+		_, err := steps.Reprobe(ctx, env, step)
 		return err
 	})
 }

@@ -44,9 +44,11 @@ func TestWrap(t *testing.T) {
 // fakeStep is a step for the reporter's output.
 type fakeStep struct{}
 
-func (fakeStep) ID() string      { return "demo" }
-func (fakeStep) Title() string   { return "A demo step" }
-func (fakeStep) Explain() string { return "Why it matters." }
+func (fakeStep) ID() string         { return "demo" }
+func (fakeStep) Title() string      { return "A demo step" }
+func (fakeStep) ShortTitle() string { return "Demo" }
+func (fakeStep) Phase() string      { return "" }
+func (fakeStep) Explain() string    { return "Why it matters." }
 func (fakeStep) Commands(steps.CommandVars) []steps.Command {
 	return []steps.Command{{Where: "US", Lines: []string{"kubectl apply \\", "  -f x.yaml"}}}
 }
