@@ -15,8 +15,6 @@ import (
 // opens the lab, so nothing is opened before the learner decides.
 func runTUI(ctx context.Context, o *labOptions, stdin io.Reader, stdout io.Writer) error {
 	opts := tui.Options{
-		Requests: o.requests,
-		Seed:     o.seed,
 		Detect: func(ctx context.Context) (string, error) {
 			eng, err := doctor.DetectEngine(ctx, doctor.SystemEnv())
 			if err != nil {

@@ -24,6 +24,7 @@ type (
 	}
 	resumedMsg struct {
 		next    int
+		done    []bool
 		history []steps.ProbeRecord
 		err     error
 	}
@@ -32,7 +33,7 @@ type (
 		err error
 	}
 	statusTickMsg struct{}
-	clockTickMsg  time.Time
+	clockTickMsg  struct{ tag int }
 )
 
 func (m *Model) detectCmd() tea.Cmd {
@@ -58,8 +59,8 @@ func (m *Model) openCmd(backend string) tea.Cmd {
 func (m *Model) resumeCmd() tea.Cmd {
 	sess, ctx := m.sess, m.ctx
 	return func() tea.Msg {
-		next, _, err := sess.Runner.Resume(ctx)
-		return resumedMsg{next: next, history: sess.Journal.Probes(), err: err}
+		next, done, err := sess.Runner.Resume(ctx)
+		return resumedMsg{next: next, done: done, history: sess.Journal.Probes(), err: err}
 	}
 }
 
@@ -85,47 +86,32 @@ func (m *Model) statusCmd() tea.Cmd {
 
 // statusTick schedules the next status refresh.
 func (m *Model) statusTick() tea.Cmd {
-	every := m.opts.StatusEvery
-	if every == 0 {
-		every = 2 * time.Second
-		if m.sess != nil && m.sess.Backend.Kind() == backendSim {
-			every = 250 * time.Millisecond
-		}
-	}
-	return tea.Tick(every, func(time.Time) tea.Msg { return statusTickMsg{} })
-}
-
-// clockTick keeps the elapsed time of a running action moving.
-func clockTick() tea.Cmd {
-	return tea.Tick(time.Second/4, func(t time.Time) tea.Msg { return clockTickMsg(t) })
+	return tea.Tick(m.statusEvery(), func(time.Time) tea.Msg { return statusTickMsg{} })
 }
 
 // runStepCmd runs a step on the runner; its reports, ending with StepDone,
-// arrive through the events channel.
-func (m *Model) runStepCmd(step int) tea.Cmd {
-	r, ctx := m.sess.Runner, m.ctx
+// arrive through the events channel. A step that succeeded is followed by
+// a look at the live state (Resume), in the same goroutine so that it never
+// overlaps another step: a teardown undoes the steps before it.
+func (m *Model) runStepCmd(ctx context.Context, step int) tea.Cmd {
+	r, ev := m.sess.Runner, m.ev
 	return func() tea.Msg {
-		r.RunStep(ctx, step)
+		if res := r.RunStep(ctx, step); res.Err != nil {
+			return nil
+		}
+		next, done, err := r.Resume(ctx)
+		ev.send(progressMsg{next: next, done: done, err: err})
 		return nil
 	}
 }
 
 // actionCmd runs work that is not a step (a re-probe, a playground change)
 // and reports its end through the events channel, behind its own reports.
-func (m *Model) actionCmd(what string, fn func(ctx context.Context) error) tea.Cmd {
-	ev, ctx := m.ev, m.ctx
+func (m *Model) actionCmd(ctx context.Context, what string, fn func(ctx context.Context) ([]steps.ProbeRecord, error)) tea.Cmd {
+	ev := m.ev
 	return func() tea.Msg {
-		err := fn(ctx)
-		ev.send(actionDoneMsg{what: what, err: err})
+		recs, err := fn(ctx)
+		ev.send(actionDoneMsg{what: what, recs: recs, err: err})
 		return nil
 	}
-}
-
-// probeCmd probes from both clusters and records the probes under phase.
-func (m *Model) probeCmd(step, phase string) tea.Cmd {
-	env := m.sess.Env
-	return m.actionCmd("probe", func(ctx context.Context) error {
-		_, err := steps.Reprobe(ctx, env, step)
-		return err
-	})
 }

@@ -16,9 +16,16 @@ type (
 		result steps.Result
 	}
 	// actionDoneMsg ends an action that is not a step (a re-probe, a
-	// playground change), carrying its error.
+	// playground change), with the probes it took and its error.
 	actionDoneMsg struct {
 		what string
+		recs []steps.ProbeRecord
+		err  error
+	}
+	// progressMsg is the live state read after a step: the runner's Resume.
+	progressMsg struct {
+		next int
+		done []bool
 		err  error
 	}
 )

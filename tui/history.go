@@ -5,17 +5,116 @@ import (
 	"slices"
 	"strings"
 
-	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
-
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 )
 
+// probes is the chart of the latest probe round above (or beside) the
+// history of every round, the whole story of the lab in one picture.
+type probes struct {
+	w, h    int
+	stacked bool
+	chartW  int
+	// firstProbe is the number of the first step that probes, for the
+	// empty chart's hint.
+	firstProbe int
+
+	live     [2]cluster.ProbeResult
+	phase    string
+	label    string
+	inFlight [2]bool
+	newRound bool // the next probe update starts a new round in the chart
+	history  []steps.ProbeRecord
+	out      piece
+}
+
+// update shows a probe's running counts in the chart.
+func (p *probes) update(u steps.ProbeUpdate) {
+	if p.newRound {
+		p.live, p.inFlight, p.newRound = [2]cluster.ProbeResult{}, [2]bool{}, false
+	}
+	i := u.Result.From.Index()
+	p.live[i], p.inFlight[i] = u.Result, !u.Final
+	p.phase, p.label = u.Phase, u.Label
+}
+
+// setHistory replaces the history with the journal's rounds and shows the
+// last round in the chart when none is running.
+func (p *probes) setHistory(recs []steps.ProbeRecord, showLast bool) {
+	p.history = recs
+	p.inFlight = [2]bool{}
+	if !showLast {
+		return
+	}
+	for _, r := range recs {
+		p.live[r.Result.From.Index()] = r.Result
+		p.phase, p.label = r.Phase, r.Label
+	}
+}
+
+func (p probes) render(st *styles) []string {
+	if p.stacked {
+		out := p.chart(st, p.w, probeRows+2)
+		out = append(out, p.historyBox(st, p.w, max(probeRows+2, p.h-len(out)))...)
+		return fitLines(out, p.w, p.h)
+	}
+	chart, hist := p.chart(st, p.chartW, p.h), p.historyBox(st, p.w-p.chartW, p.h)
+	out := make([]string, p.h)
+	for i := range out {
+		out[i] = chart[i] + hist[i]
+	}
+	return out
+}
+
+// chart draws the latest probe from each cluster: one bar per answering
+// cluster, growing as answers arrive, with counts and shares.
+func (p probes) chart(st *styles, w, h int) []string {
+	inner := w - 4
+	if p.live[0].Requests == 0 && p.live[1].Requests == 0 {
+		lines := []string{st.subtitle.Render("Responses"), ""}
+		for _, ln := range wrapMax(fmt.Sprintf("No probe yet. The first runs in step %d, from each cluster's busybox: who answers hello-world:80?", p.firstProbe), inner, h-4) {
+			lines = append(lines, st.muted.Render(ln))
+		}
+		return st.box(lines, w, h, false)
+	}
+	title := st.subtitle.Render("Responses") + st.muted.Render(fmt.Sprintf(" · %s · %d each", p.phase, max(p.live[0].Requests, p.live[1].Requests)))
+	if p.inFlight[0] || p.inFlight[1] {
+		title = fit(title, inner-2) + " " + spinMark
+	}
+	lines := []string{title, st.muted.Render(p.label)}
+	barW := max(5, inner-24)
+	for _, from := range cluster.Names() {
+		res := p.live[from.Index()]
+		for i, to := range cluster.Names() {
+			label := "from " + from.Label()
+			if i == 1 {
+				label = ""
+				if res.Errors > 0 {
+					label = st.errs.Render(fmt.Sprintf("%s %d err", glyphErr, res.Errors))
+				}
+			}
+			lines = append(lines, padRight(label, 10)+st.cluster(to).Render(to.Label())+" "+st.bar(res, to, barW))
+		}
+	}
+	return st.box(lines, w, h, false)
+}
+
+// bar is one cluster's answers out of the probe's requests, so the bar
+// grows while the probe runs, then its count and share of what finished.
+func (st *styles) bar(res cluster.ProbeResult, to cluster.Name, w int) string {
+	n := res.Answers.Of(to)
+	filled := 0
+	if res.Requests > 0 {
+		filled = min(w, int(float64(n)*float64(w)/float64(res.Requests)+0.5))
+	}
+	bar := st.cluster(to).Render(strings.Repeat(glyph(to), filled)) + st.muted.Render(strings.Repeat(glyphEmpty, w-filled))
+	return bar + fmt.Sprintf(" %5d %3.0f%%", n, res.Share(n)*100)
+}
+
 // historyColumn is one probe round: the probes from US and EU of one phase.
 type historyColumn struct {
-	phase string
-	res   [2]*cluster.ProbeResult
+	phase, label string
+	res          [2]*cluster.ProbeResult
 }
 
 // historyColumns pairs the recorded probes into rounds, in order.
@@ -25,13 +124,19 @@ func historyColumns(recs []steps.ProbeRecord) []historyColumn {
 		r := &recs[i]
 		idx := r.Result.From.Index()
 		n := len(cols)
-		if n == 0 || cols[n-1].phase != r.Phase || cols[n-1].res[idx] != nil {
-			cols = append(cols, historyColumn{phase: r.Phase})
+		if n == 0 || cols[n-1].phase != r.Phase || cols[n-1].label != r.Label || cols[n-1].res[idx] != nil {
+			cols = append(cols, historyColumn{phase: r.Phase, label: r.Label})
 			n++
 		}
 		cols[n-1].res[idx] = &r.Result
 	}
 	return cols
+}
+
+// storyRound reports a round the lab's story took (not one probed again
+// or in the playground).
+func (c historyColumn) storyRound() bool {
+	return c.phase != steps.PhaseReprobe && c.phase != steps.PhasePlayground
 }
 
 // historyLabel shortens a phase to fit a history cell.
@@ -42,53 +147,63 @@ func historyLabel(phase string) string {
 	return phase
 }
 
-// historyCellW is the width of one round in the strip.
-const historyCellW = 13
+// historyCellW is the width of one round in the strip; historyLabelW the
+// "from US" column's.
+const historyCellW, historyLabelW = 11, 9
 
-// renderHistory draws every probe so far side by side, labelled by phase,
-// so the whole story of the lab reads in one picture: each cell is a bar
-// split between the answering clusters.
-func (m *Model) renderHistory(l layout) string {
-	w := l.w - chartWidth(l)
+// historyBox draws every round side by side, labelled by phase, each cell
+// a bar split between the answering clusters. When not every round fits,
+// the story's rounds stay and the title says how many are shown; where
+// there is room, the labels of the rounds probed again follow.
+func (p probes) historyBox(st *styles, w, h int) []string {
 	inner := w - 4
-	cols := historyColumns(m.history)
-	var b strings.Builder
-	b.WriteString(m.st.subtitle.Render("History") + m.st.muted.Render(fmt.Sprintf(" · %d probes", len(m.history))))
+	cols := historyColumns(p.history)
+	title := st.subtitle.Render("History") + st.muted.Render(fmt.Sprintf(" · %d %s", len(cols), plural(len(cols), "round", "rounds")))
 	if len(cols) == 0 {
-		b.WriteString("\n\n" + m.st.muted.Render("Each probe round will appear here, labelled by phase:\nlocal only, global, affinity local, failover, back home."))
-		return m.box(b.String(), w, l.bottomH, false)
+		lines := []string{st.subtitle.Render("History"), ""}
+		for _, ln := range wrapMax("Each probe round will appear here, labelled by phase: local only, global, affinity local, failover, back home.", inner, h-4) {
+			lines = append(lines, st.muted.Render(ln))
+		}
+		return st.box(lines, w, h, false)
 	}
-	fit := max(1, (inner-9)/historyCellW)
-	more := ""
-	if len(cols) > fit {
-		more = m.st.muted.Render(fmt.Sprintf(" (%d of %d rounds)", fit, len(cols)))
-		cols = pickRounds(cols, fit)
+	room := max(1, (inner-historyLabelW)/historyCellW)
+	if len(cols) > room {
+		title += st.muted.Render(fmt.Sprintf(" (%d shown: the story first, then the latest)", room))
+		cols = pickRounds(cols, room)
 	}
-	b.WriteString(more + "\n")
-	rows := make([]string, 5)
-	rows[0] = padRight("", 9)
-	rows[1], rows[2] = padRight("from US", 9), padRight("", 9)
-	rows[3], rows[4] = padRight("from EU", 9), padRight("", 9)
+	rows := []string{title, padRight("", historyLabelW), padRight("from US", historyLabelW), padRight("", historyLabelW), padRight("from EU", historyLabelW), padRight("", historyLabelW)}
 	for _, c := range cols {
-		rows[0] += padRight(m.st.text.Render(ansi.Truncate(historyLabel(c.phase), historyCellW-1, "…")), historyCellW)
+		rows[1] += padRight(st.text.Render(ansiTruncate(historyLabel(c.phase), historyCellW-1)), historyCellW)
 		for i, r := range c.res {
-			bar, counts := m.st.muted.Render(strings.Repeat(glyphEmpty, historyCellW-2)), ""
+			bar, counts := st.muted.Render(strings.Repeat(glyphEmpty, historyCellW-2)), ""
 			if r != nil {
-				bar, counts = m.splitBar(*r, historyCellW-2), fmt.Sprintf("%d·%d", r.Answers.US, r.Answers.EU)
+				bar, counts = st.splitBar(*r, historyCellW-2), fmt.Sprintf("%d·%d", r.Answers.US, r.Answers.EU)
 				if r.Errors > 0 {
-					counts += m.st.errs.Render(fmt.Sprintf(" %s%d", glyphErr, r.Errors))
+					counts += st.errs.Render(fmt.Sprintf(" %s%d", glyphErr, r.Errors))
 				}
 			}
-			rows[1+2*i] += padRight(bar, historyCellW)
-			rows[2+2*i] += padRight(m.st.muted.Render(counts), historyCellW)
+			rows[2+2*i] += padRight(bar, historyCellW)
+			rows[3+2*i] += padRight(st.muted.Render(counts), historyCellW)
 		}
 	}
-	b.WriteString(strings.Join(rows, "\n"))
-	return m.box(b.String(), w, l.bottomH, false)
+	if len(rows) < h-2 {
+		rows = append(rows, "", st.muted.Render("Each round: the answers from US's busybox above, EU's below; ")+
+			st.us.Render(glyphUS)+st.muted.Render(" US, ")+st.eu.Render(glyphEU)+st.muted.Render(" EU, ")+
+			st.errs.Render(glyphErr)+st.muted.Render(" failed."))
+	}
+	for _, c := range cols {
+		if c.label == "" || len(rows) >= h-2 {
+			continue
+		}
+		for _, ln := range wrapMax(c.phase+": "+c.label, inner, h-2-len(rows)) {
+			rows = append(rows, st.muted.Render(ln))
+		}
+	}
+	return st.box(rows, w, h, false)
 }
 
 // splitBar is a bar of width w split between US and EU answers (and errors).
-func (m *Model) splitBar(r cluster.ProbeResult, w int) string {
+func (st *styles) splitBar(r cluster.ProbeResult, w int) string {
 	done := r.Done()
 	if done == 0 {
 		return strings.Repeat(glyphEmpty, w)
@@ -100,11 +215,8 @@ func (m *Model) splitBar(r cluster.ProbeResult, w int) string {
 	}
 	us = min(us, w-errs)
 	eu := w - us - errs
-	return m.st.us.Render(strings.Repeat(glyphUS, us)) + m.st.eu.Render(strings.Repeat(glyphEU, eu)) + m.st.errs.Render(strings.Repeat(glyphErr, errs))
+	return st.us.Render(strings.Repeat(glyphUS, us)) + st.eu.Render(strings.Repeat(glyphEU, eu)) + st.errs.Render(strings.Repeat(glyphErr, errs))
 }
-
-// visibleWidth is the printed width of a styled string.
-func visibleWidth(s string) int { return lipgloss.Width(s) }
 
 // pickRounds keeps fit rounds when more were probed: the latest round of
 // each phase of the story first, so the picture still tells the whole lab,
@@ -113,7 +225,7 @@ func pickRounds(cols []historyColumn, fit int) []historyColumn {
 	keep := make([]bool, len(cols))
 	last := map[string]int{}
 	for i, c := range cols {
-		if c.phase != steps.PhasePlayground {
+		if c.storyRound() {
 			last[c.phase] = i
 		}
 	}

@@ -1,15 +1,20 @@
 package tui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"strings"
 
-// keyMap lists every key of the guide, in one place; it implements the
-// help.KeyMap interface for the short and full help.
+	"charm.land/bubbles/v2/key"
+)
+
+// keyMap lists every key of the guide, in one place; helpKeys turns it into
+// the short and the full help for the current context.
 type keyMap struct {
 	Next, Prev, Run, Probe, Explain key.Binding
 	ScrollUp, ScrollDown            key.Binding
-	PageUp, PageDown                key.Binding
+	PageUp, PageDown, Top, Bottom   key.Binding
+	Views, NextView                 key.Binding
 	Copy, Help, Quit                key.Binding
-	Choose                          key.Binding
+	Choose, Start                   key.Binding
 	Cluster, Global, Shared         key.Binding
 	Affinity, More, Fewer           key.Binding
 	Yes, No                         key.Binding
@@ -20,19 +25,24 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return keyMap{
-		Next:       b([]string{"right", "l", "n"}, "→/l", "next step"),
-		Prev:       b([]string{"left", "h", "b"}, "←/h", "previous step"),
-		Run:        b([]string{"enter"}, "enter", "run / retry"),
+		Next:       b([]string{"right", "l", "n"}, "→/l", "next"),
+		Prev:       b([]string{"left", "h", "b"}, "←/h", "back"),
+		Run:        b([]string{"enter"}, "enter", "run"),
 		Probe:      b([]string{"p"}, "p", "probe again"),
 		Explain:    b([]string{"e"}, "e", "explanation"),
-		ScrollUp:   b([]string{"up", "k"}, "↑/k", "scroll log up"),
-		ScrollDown: b([]string{"down", "j"}, "↓/j", "scroll log down"),
-		PageUp:     b([]string{"pgup"}, "pgup", "log page up"),
-		PageDown:   b([]string{"pgdown"}, "pgdn", "log page down"),
-		Copy:       b([]string{"c"}, "c", "copy commands"),
-		Help:       b([]string{"?"}, "?", "all keys"),
+		ScrollUp:   b([]string{"up", "k"}, "↑/k", "scroll up"),
+		ScrollDown: b([]string{"down", "j"}, "↓/j", "scroll"),
+		PageUp:     b([]string{"pgup"}, "pgup", "page up"),
+		PageDown:   b([]string{"pgdown"}, "pgdn", "page down"),
+		Top:        b([]string{"home"}, "home", "top"),
+		Bottom:     b([]string{"end"}, "end", "end"),
+		Views:      b([]string{"1", "2", "3"}, "1/2/3", "views"),
+		NextView:   b([]string{"v"}, "v", "next view"),
+		Copy:       b([]string{"c"}, "c", "copy"),
+		Help:       b([]string{"?"}, "?", "keys"),
 		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
 		Choose:     b([]string{"up", "down", "k", "j", "tab"}, "↑/↓", "choose"),
+		Start:      b([]string{"enter"}, "enter", "start"),
 		Cluster:    b([]string{"tab"}, "tab", "US / EU"),
 		Global:     b([]string{"g"}, "g", "global"),
 		Shared:     b([]string{"s"}, "s", "shared"),
@@ -44,30 +54,64 @@ func newKeyMap() keyMap {
 	}
 }
 
-// helpKeys adapts the key map to what help shows in the current context.
+// helpKeys is the key map in one context of the guide.
 type helpKeys struct {
 	k          keyMap
-	playground bool
 	welcome    bool
+	playground bool
+	compact    bool
 }
 
-// ShortHelp is the one-line help at the bottom.
+// ShortHelp is the footer's help, most useful first: when the line is too
+// narrow, bindings are dropped from the end, but never ? and q.
 func (h helpKeys) ShortHelp() []key.Binding {
+	k := h.k
 	switch {
 	case h.welcome:
-		return []key.Binding{h.k.Choose, h.k.Run, h.k.Help, h.k.Quit}
+		return []key.Binding{k.Choose, k.Start, k.Help, k.Quit}
 	case h.playground:
-		return []key.Binding{h.k.Cluster, h.k.Global, h.k.Shared, h.k.Affinity, h.k.More, h.k.Fewer, h.k.Probe, h.k.Next, h.k.Prev, h.k.Help, h.k.Quit}
+		b := []key.Binding{k.Cluster, k.Global, k.Shared, k.Affinity, k.More, k.Fewer, k.Probe}
+		if h.compact {
+			b = append(b, k.Views)
+		}
+		return append(b, k.Next, k.Prev, k.Copy, k.Help, k.Quit)
 	}
-	return []key.Binding{h.k.Run, h.k.Next, h.k.Prev, h.k.Probe, h.k.Explain, h.k.Copy, h.k.Help, h.k.Quit}
+	b := []key.Binding{k.Run, k.Next, k.Prev}
+	if h.compact {
+		b = append(b, k.Views)
+	}
+	return append(b, k.ScrollDown, k.Probe, k.Explain, k.Copy, k.Help, k.Quit)
 }
 
 // FullHelp is the help shown with ?.
 func (h helpKeys) FullHelp() [][]key.Binding {
+	k := h.k
 	return [][]key.Binding{
-		{h.k.Run, h.k.Next, h.k.Prev, h.k.Probe},
-		{h.k.Explain, h.k.Copy, h.k.ScrollUp, h.k.ScrollDown, h.k.PageUp, h.k.PageDown},
-		{h.k.Cluster, h.k.Global, h.k.Shared, h.k.Affinity, h.k.More, h.k.Fewer},
-		{h.k.Help, h.k.Quit},
+		{k.Run, k.Next, k.Prev, k.Probe, k.Explain, k.Copy},
+		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Views, k.NextView, k.Help, k.Quit},
+		{k.Cluster, k.Global, k.Shared, k.Affinity, k.More, k.Fewer},
+	}
+}
+
+// shortHelp renders bindings on one line of at most w cells: "enter run /
+// retry · →/l next step · …", dropping the least useful bindings (those
+// before ? and q, from the end) until it fits.
+func (st *styles) shortHelp(bs []key.Binding, w int) string {
+	keep := len(bs) - 2 // the ones that may go
+	for {
+		parts := make([]string, 0, len(bs))
+		for i, b := range bs {
+			if i < len(bs)-2 && i >= keep {
+				continue
+			}
+			h := b.Help()
+			parts = append(parts, st.keyHint.Render(h.Key)+" "+st.muted.Render(h.Desc))
+		}
+		line := " " + strings.Join(parts, st.muted.Render(" · "))
+		if width(line) <= w || keep == 0 {
+			return fit(line, w)
+		}
+		keep--
 	}
 }

@@ -1,165 +1,143 @@
 package tui
 
-import (
-	"fmt"
-	"strings"
+import "strings"
 
-	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
+// Sizes of the layout. Below the minimum the guide asks for more room; from
+// the dashboard size on, everything is on one screen; in between, the step
+// panel comes first and the status panes and the probes are a key away.
+const (
+	minWidth, minHeight   = 80, 24
+	dashWidth, dashHeight = 120, 40
+	// sidebarFrom is the width from which the list of steps has a column.
+	sidebarFrom  = 130
+	sidebarWidth = 30
+	// paneRows is a status pane's content (a title and 8 rows: the mesh
+	// takes two, the peer link and the agents); probeRows the chart's.
+	paneRows  = 8
+	probeRows = 6
+	// maxFooterRows caps a wrapped footer message.
+	maxFooterRows = 3
 )
+
+// mode is how the screen is divided.
+type mode int
+
+const (
+	modeSmall     mode = iota // below the minimum: a message asks for more room
+	modeCompact               // one column, the views a key away
+	modeDashboard             // everything on one screen
+)
+
+// view is what the compact mode shows under its tabs.
+type view int
+
+const (
+	viewStep view = iota
+	viewClusters
+	viewProbes
+	nViews
+)
+
+// viewNames are the tabs, in key order (1, 2, 3).
+var viewNames = [nViews]string{"Step", "Clusters", "Probes"}
 
 // layout is how the screen is divided at the current size.
 type layout struct {
-	w, h int
-	// small is a terminal below the minimum size.
-	small bool
-	// narrow replaces the sidebar by a line of marks under the header.
-	narrow   bool
-	sidebarW int
-	mainW    int
-	topH     int
-	panesH   int
-	bottomH  int
+	w, h    int
+	mode    mode
+	sidebar bool
+	footerH int
+	// The body: the rows between the header (and the marks or tabs line)
+	// and the footer.
+	bodyH int
+	// Dashboard: the step panel (with the sidebar) above the panes and
+	// the probes; compact: the view fills the body.
+	sidebarW, mainW     int
+	topH, panesH, probH int
+	chartW              int
 }
 
-// Rows of the fixed parts of the screen.
-const (
-	panesHeight  = 10 // title and 8 rows: the mesh takes two (peer link, agents)
-	bottomHeight = 8
-	sidebarWidth = 30
-	narrowBelow  = 130
-)
-
-func computeLayout(w, h int) layout {
-	l := layout{w: w, h: h}
-	if w < minWidth || h < minHeight {
-		l.small = true
+func computeLayout(w, h, footerH int) layout {
+	l := layout{w: w, h: h, footerH: footerH}
+	switch {
+	case w < minWidth || h < minHeight:
+		l.mode = modeSmall
 		return l
+	case w >= dashWidth && h >= dashHeight:
+		l.mode = modeDashboard
+	default:
+		l.mode = modeCompact
 	}
-	l.narrow = w < narrowBelow
-	if !l.narrow {
-		l.sidebarW = sidebarWidth
-	}
-	l.mainW = w - l.sidebarW
-	l.panesH, l.bottomH = panesHeight, bottomHeight
-	l.topH = h - 2 - l.panesH - l.bottomH
-	if l.narrow {
-		l.topH--
+	l.bodyH = h - 2 - footerH // header, and the marks line or the tabs
+	l.mainW = w
+	l.panesH, l.probH = paneRows+2, probeRows+2
+	l.chartW = max(44, min(64, w*2/5))
+	if l.mode == modeDashboard {
+		l.sidebar = w >= sidebarFrom
+		if l.sidebar {
+			l.sidebarW = sidebarWidth
+			l.mainW = w - sidebarWidth
+			l.bodyH++ // no marks line
+		}
+		l.topH = l.bodyH - l.panesH - l.probH
 	}
 	return l
 }
 
-func (m *Model) tooSmall() bool { return m.width > 0 && computeLayout(m.width, m.height).small }
-
-// render rebuilds the cached pieces of the screen from the model. Every
-// piece is a pure function of the model; View only joins them.
-func (m *Model) render() {
-	l := computeLayout(m.width, m.height)
-	m.cache.layout = l
-	if l.small || m.width == 0 {
-		return
-	}
-	m.cache.header = m.renderHeader(l)
-	m.cache.footer = m.renderFooter(l)
-	if m.phase != phaseLab {
-		return
-	}
-	m.cache.sidebar = m.renderSidebar(l)
-	m.cache.panel = m.renderPanel(l)
-	m.cache.panes = m.renderPanes(l)
-	m.cache.chart = m.renderChart(l)
-	m.cache.history = m.renderHistory(l)
-}
-
-// frame assembles the screen from the cached pieces.
+// frame assembles the screen from the pieces' cached lines; it only joins
+// strings.
 func (m *Model) frame() string {
-	l := m.cache.layout
+	l := m.lay
 	switch {
-	case m.width == 0:
+	case m.w == 0:
 		return ""
-	case l.small:
-		return m.renderTooSmall()
+	case l.mode == modeSmall:
+		return strings.Join(m.small, "\n")
+	}
+	var b strings.Builder
+	b.Grow(m.w * m.h * 3)
+	row := func(parts ...string) {
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		for _, p := range parts {
+			b.WriteString(p)
+		}
+	}
+	rows := func(lines []string) {
+		for _, ln := range lines {
+			row(ln)
+		}
+	}
+	row(m.header.out)
+	switch {
 	case m.phase != phaseLab:
-		body := m.renderWelcome(l)
-		return lipgloss.JoinVertical(lipgloss.Left, m.cache.header, body, m.cache.footer)
+		rows(m.welcome.out.lines)
+	case l.mode == modeDashboard:
+		if !l.sidebar {
+			row(m.list.out.lines[0])
+		}
+		main := m.mainPiece()
+		for i, ln := range main {
+			if l.sidebar {
+				row(m.list.out.lines[i], ln)
+			} else {
+				row(ln)
+			}
+		}
+		rows(m.panes.out)
+		rows(m.probes.out.lines)
+	default:
+		row(m.tabs.out.lines[0])
+		switch m.view {
+		case viewClusters:
+			rows(m.panes.out)
+		case viewProbes:
+			rows(m.probes.out.lines)
+		default:
+			rows(m.mainPiece())
+		}
 	}
-	top := m.cache.panel
-	if !l.narrow {
-		top = lipgloss.JoinHorizontal(lipgloss.Top, m.cache.sidebar, m.cache.panel)
-	}
-	parts := []string{m.cache.header}
-	if l.narrow {
-		parts = append(parts, m.cache.sidebar)
-	}
-	bottom := lipgloss.JoinHorizontal(lipgloss.Top, m.cache.chart, m.cache.history)
-	parts = append(parts, top, m.cache.panes, bottom, m.cache.footer)
-	return strings.Join(parts, "\n")
-}
-
-// renderTooSmall asks for a bigger terminal instead of drawing a broken layout.
-func (m *Model) renderTooSmall() string {
-	msg := fmt.Sprintf("Enlarge the terminal to at least %d x %d\n(it is %d x %d now)\n\nq quits", minWidth, minHeight, m.width, m.height)
-	return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, m.st.warn.Render(msg))
-}
-
-// renderHeader is the top line: the lab's name, the backend badge and the
-// position in the lab.
-func (m *Model) renderHeader(l layout) string {
-	left := m.st.title.Render(" clustermesh-lab") + m.st.muted.Render("  ·  Multi-cluster networking with Cilium Cluster Mesh")
-	var badge string
-	switch {
-	case m.phase == phaseLab && m.sess.Backend.Kind() == backendSim:
-		badge = m.st.simBadge.Render(fmt.Sprintf("◆ SIMULATED MESH · seed %d", m.sess.Dir.Meta().Seed))
-	case m.phase == phaseLab:
-		badge = m.st.realBadge.Render("● KIND CLUSTERS")
-	}
-	pos := ""
-	if m.phase == phaseLab {
-		pos = m.st.muted.Render(m.positionText()) + " "
-	}
-	right := pos + badge
-	if lipgloss.Width(left)+lipgloss.Width(right)+1 > l.w {
-		left = m.st.title.Render(" clustermesh-lab")
-	}
-	gap := max(1, l.w-lipgloss.Width(left)-lipgloss.Width(right))
-	return ansi.Truncate(left+strings.Repeat(" ", gap)+right, l.w, "…")
-}
-
-// positionText is "Step 4 of 11" or "Playground".
-func (m *Model) positionText() string {
-	cur := m.nav.current()
-	if cur.kind == panelPlayground {
-		return "Playground"
-	}
-	return fmt.Sprintf("Step %d of %d", cur.step+1, len(m.titles))
-}
-
-// renderFooter is the help line, a transient message, or the quit prompt.
-func (m *Model) renderFooter(l layout) string {
-	switch {
-	case m.confirmQuit:
-		return m.st.warn.Bold(true).Render(ansi.Truncate(" An action is running. Quit when it finishes, leaving nothing half-done? [y/n]", l.w, "…"))
-	case m.flash != "":
-		return m.st.accent.Render(ansi.Truncate(" "+m.flash, l.w, "…"))
-	}
-	m.help.SetWidth(l.w - 1)
-	h := helpKeys{k: m.keys, welcome: m.phase != phaseLab, playground: m.phase == phaseLab && m.nav.current().kind == panelPlayground}
-	return " " + m.help.ShortHelpView(h.ShortHelp())
-}
-
-// box renders content in a bordered block of exactly w x h cells.
-func (m *Model) box(content string, w, h int, active bool) string {
-	s := m.st.box
-	if active {
-		s = m.st.boxActive
-	}
-	inner := h - 2
-	lines := strings.Split(content, "\n")
-	if len(lines) > inner {
-		lines = lines[:inner]
-	}
-	for i, ln := range lines {
-		lines[i] = ansi.Truncate(ln, w-4, "…")
-	}
-	return s.Width(w).Height(h).MaxHeight(h).Render(strings.Join(lines, "\n"))
+	rows(m.footer.out)
+	return b.String()
 }

@@ -8,6 +8,9 @@ const (
 	markRunning
 	markDone
 	markFailed
+	// markTorn is a step that ran before the teardown: its clusters are
+	// gone, so it is not done any more, and it cannot run again in this lab.
+	markTorn
 )
 
 // panelKind tells a step's panel from the playground's.
@@ -34,6 +37,9 @@ type nav struct {
 	marks   []mark
 	cursor  int
 	running int // panel index, or -1
+	// played is set once the learner has been to the playground (or the
+	// journal shows a playground probe): only then is it marked done.
+	played bool
 }
 
 // newNav lays out nSteps steps with the playground before the last one
@@ -60,15 +66,25 @@ func (n nav) panelOf(step int) int {
 	return len(n.panels) - 1
 }
 
-// frontier is the first panel still to do; the playground never holds the
-// learner back.
+// frontier is the first panel still to do; the playground and the steps
+// before a teardown never hold the learner back.
 func (n nav) frontier() int {
 	for p, pn := range n.panels {
-		if pn.kind == panelStep && n.marks[p] != markDone {
+		if pn.kind == panelStep && n.marks[p] != markDone && n.marks[p] != markTorn {
 			return p
 		}
 	}
 	return len(n.panels) - 1
+}
+
+// tornDown reports steps undone by the teardown.
+func (n nav) tornDown() bool {
+	for _, k := range n.marks {
+		if k == markTorn {
+			return true
+		}
+	}
+	return false
 }
 
 // complete reports every step done.
@@ -114,6 +130,8 @@ func (n nav) apply(a navAction) (nav, string) {
 			return n, "the playground has no action: use its keys"
 		case n.marks[n.cursor] == markDone:
 			return n, "this step is done; going back never re-runs it"
+		case n.marks[n.cursor] == markTorn:
+			return n, "this step ran before the teardown; start a new lab (--fresh) to run it again"
 		case n.cursor != n.frontier():
 			return n, "run the steps in order: this one comes later"
 		}
@@ -139,11 +157,18 @@ func (n nav) finish(p int, ok bool) nav {
 	return n
 }
 
-// resume marks the first next steps done and puts the cursor on the frontier.
-func (n nav) resume(next int) nav {
+// resume marks the steps the live state shows done (the runner's Resume:
+// next is the first step to do, done the steps in place; a step before next
+// that is not in place was undone by the teardown) and puts the cursor on
+// the frontier.
+func (n nav) resume(next int, done []bool) nav {
 	n.marks = make([]mark, len(n.panels))
 	for p, pn := range n.panels {
-		if pn.kind == panelStep && pn.step < next {
+		if pn.kind != panelStep || pn.step >= next {
+			continue
+		}
+		n.marks[p] = markTorn
+		if pn.step < len(done) && done[pn.step] {
 			n.marks[p] = markDone
 		}
 	}
@@ -159,14 +184,35 @@ func (n nav) resume(next int) nav {
 	return n
 }
 
-// markPlayground shows the playground as done once the steps before it are.
+// tearDown marks the steps the teardown undid (the runner's Resume after
+// it): the steps before next that are not in place.
+func (n nav) tearDown(next int, done []bool) nav {
+	n.marks = append([]mark(nil), n.marks...)
+	for p, pn := range n.panels {
+		if pn.kind == panelStep && pn.step < next && pn.step < len(done) && !done[pn.step] && n.marks[p] == markDone {
+			n.marks[p] = markTorn
+		}
+	}
+	return n
+}
+
+// visit records that the cursor reached the playground.
+func (n nav) visit() nav {
+	if n.current().kind == panelPlayground && !n.played {
+		n.played = true
+		n.marks = append([]mark(nil), n.marks...)
+		n.markPlayground()
+	}
+	return n
+}
+
+// markPlayground shows the playground as done once the learner played there.
 func (n *nav) markPlayground() {
 	for p, pn := range n.panels {
 		if pn.kind == panelPlayground {
-			if p > 0 && n.marks[p-1] == markDone {
+			n.marks[p] = markPending
+			if n.played {
 				n.marks[p] = markDone
-			} else {
-				n.marks[p] = markPending
 			}
 		}
 	}

@@ -20,7 +20,7 @@ func TestNavLayout(t *testing.T) {
 
 func TestNavTransitions(t *testing.T) {
 	fresh := newNav(nSteps)
-	afterTwo := fresh.resume(2)
+	afterTwo := fresh.resume(2, doneUpTo(2))
 	running := func() nav { n, _ := afterTwo.apply(actRun); return n }()
 	tests := []struct {
 		name       string
@@ -39,9 +39,9 @@ func TestNavTransitions(t *testing.T) {
 		{"running a done step is refused", func() nav { n, _ := afterTwo.apply(actPrev); return n }(), actRun, 1, true},
 		{"running a later step is refused", func() nav { n := afterTwo; n.cursor = 3; return n }(), actRun, 3, true},
 		{"next over a done step", func() nav { n, _ := afterTwo.apply(actPrev); return n }(), actNext, 2, false},
-		{"next from the playground to teardown", fresh.resume(10), actNext, 11, false},
-		{"the playground has no action", fresh.resume(10), actRun, 10, true},
-		{"next is refused on the last panel", func() nav { n := fresh.resume(11); n.cursor = 11; return n }(), actNext, 11, true},
+		{"next from the playground to teardown", fresh.resume(10, doneUpTo(10)), actNext, 11, false},
+		{"the playground has no action", fresh.resume(10, doneUpTo(10)), actRun, 10, true},
+		{"next is refused on the last panel", func() nav { n := fresh.resume(11, doneUpTo(11)); n.cursor = 11; return n }(), actNext, 11, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,15 +78,54 @@ func TestNavFinishAndResume(t *testing.T) {
 		t.Errorf("after success: frontier %d cursor %d, want 1 and 0 (the outcome stays on screen)", n.frontier(), n.cursor)
 	}
 	// Resuming after scale-back lands on the playground, not on teardown.
-	r := newNav(nSteps).resume(10)
-	if r.current().kind != panelPlayground || r.marks[10] != markDone {
-		t.Errorf("resume(10): cursor %d, marks %v", r.cursor, r.marks)
+	r := newNav(nSteps).resume(10, doneUpTo(10))
+	if r.current().kind != panelPlayground || r.marks[10] != markPending {
+		t.Errorf("resume(10): cursor %d, marks %v; want the cursor on the playground, not yet marked", r.cursor, r.marks)
+	}
+	if r = r.visit(); r.marks[10] != markDone {
+		t.Errorf("the visited playground is marked %v, want done", r.marks[10])
 	}
 	if r.complete() {
 		t.Error("the lab is not complete before teardown")
 	}
-	done := newNav(nSteps).resume(11)
+	done := newNav(nSteps).resume(11, doneUpTo(11))
 	if !done.complete() || done.cursor != 11 {
 		t.Errorf("resume(11): complete %v cursor %d", done.complete(), done.cursor)
+	}
+}
+
+// doneUpTo is what the runner's Resume reports when the steps before next
+// are in place.
+func doneUpTo(next int) []bool {
+	done := make([]bool, nSteps)
+	for i := range next {
+		done[i] = true
+	}
+	return done
+}
+
+// After the teardown, the steps whose clusters are gone are marked torn:
+// not done, not runnable, and they hold nobody back.
+func TestNavTornDown(t *testing.T) {
+	done := make([]bool, nSteps)
+	done[0], done[10] = true, true // preflight and teardown
+	n := newNav(nSteps).resume(11, done)
+	if n.marks[0] != markDone || n.marks[5] != markTorn || n.marks[11] != markDone {
+		t.Fatalf("marks after a teardown: %v", n.marks)
+	}
+	if !n.complete() || n.cursor != 11 || !n.tornDown() {
+		t.Errorf("complete %v, cursor %d, torn down %v; want a complete lab on the teardown", n.complete(), n.cursor, n.tornDown())
+	}
+	n.cursor = 5
+	if _, why := n.apply(actRun); why == "" {
+		t.Error("a torn-down step runs again")
+	}
+	// In a session: the teardown finishes, then the live state is read.
+	s := newNav(nSteps).resume(10, doneUpTo(10))
+	s.cursor = 11
+	s, _ = s.apply(actRun)
+	s = s.finish(11, true).tearDown(11, done)
+	if s.marks[5] != markTorn || s.marks[0] != markDone {
+		t.Errorf("marks after tearing down in the session: %v", s.marks)
 	}
 }

@@ -5,187 +5,313 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
-
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
-	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 )
 
-// minLogRows is the smallest log the panel keeps while a step runs.
-const minLogRows = 3
+// maxLogLines caps each step's scroll-back.
+const maxLogLines = 500
 
-// renderPanel draws the current panel: a step (title, explanation,
-// commands, action, log, outcome), the playground, or the full help.
-func (m *Model) renderPanel(l layout) string {
-	innerW, innerH := l.mainW-4, l.topH-2
-	if m.help.ShowAll {
-		m.help.SetWidth(innerW)
-		body := m.st.subtitle.Render("Keys") + "\n\n" + m.help.FullHelpView(helpKeys{k: m.keys}.FullHelp()) +
-			"\n\n" + m.st.muted.Render("Previous steps are read-only: going back never re-runs them. Any key closes this help.")
-		return m.box(body, l.mainW, l.topH, true)
+// stepPanel is the panel of one step: its title, explanation, equivalent
+// commands, log and outcome in a document that scrolls, above the action
+// line (what to press, or what runs). It keeps every step's log and outcome
+// while the guide runs.
+type stepPanel struct {
+	w, h  int
+	total int // steps in the lab
+
+	// The step shown, and what the lab says of it.
+	idx         int
+	step        steps.Step
+	commands    []steps.Command
+	mark        mark
+	frontier    bool
+	hasNext     bool
+	showExplain bool
+	// record is the journal's record of the step, for a step done before
+	// this session.
+	record steps.StepRecord
+
+	// What runs on the step shown.
+	running  bool // the step itself
+	probing  bool // a re-probe of it
+	started  time.Time
+	now      time.Time
+	quitting bool
+
+	// Every step's progress in this session.
+	logs     map[int][]steps.LogLine
+	results  map[int]outcome
+	reprobes map[int][]reprobe
+
+	sc scroller
+
+	// The step shown, wrapped at the current width (made in Update, when
+	// the step, the width or the log changes).
+	explain, cmds, logLines []string
+
+	out piece
+}
+
+// outcome is how a step's run ended, and how long it took from the key
+// press.
+type outcome struct {
+	res  steps.Result
+	took time.Duration
+}
+
+// reprobe is a round probed again on a done step.
+type reprobe struct {
+	at   time.Time
+	recs []steps.ProbeRecord
+	err  error
+}
+
+func newStepPanel(total int) stepPanel {
+	return stepPanel{
+		total:       total,
+		showExplain: true,
+		logs:        map[int][]steps.LogLine{},
+		results:     map[int]outcome{},
+		reprobes:    map[int][]reprobe{},
 	}
-	cur := m.nav.current()
-	if cur.kind == panelPlayground {
-		return m.box(m.renderPlayground(innerW, innerH), l.mainW, l.topH, true)
+}
+
+// innerW is the width inside the border and padding.
+func (p *stepPanel) innerW() int { return max(10, p.w-4) }
+
+// show puts step idx in the panel; a new step opens at its top, or at its
+// end when it has run in this session.
+func (p *stepPanel) show(st *styles, idx int, s steps.Step, cmds []steps.Command, record steps.StepRecord) {
+	changed := idx != p.idx || p.step == nil
+	p.idx, p.step, p.commands, p.record = idx, s, cmds, record
+	if changed {
+		_, ran := p.results[idx]
+		p.sc = scroller{follow: ran || len(p.logs[idx]) > 0}
 	}
-	s := m.sess.Runner.Steps[cur.step]
-	var explain []string
-	if m.showExplain {
-		explain = append(headless.Wrap(s.Explain(), innerW), "")
+	p.rewrap(st)
+}
+
+// setSize lays the panel out anew.
+func (p *stepPanel) setSize(st *styles, w, h int) {
+	if w == p.w && h == p.h {
+		return
 	}
-	commands := m.renderCommands(s.Commands(m.sess.Env.CommandVars()), innerW)
-	action := []string{"", m.actionLine(cur.step)}
-	tail := m.outcomeLines(cur.step, innerW)
-	fixed := 2 + len(commands) + len(action) + len(tail)
-	logNeed := minLogRows
-	if len(m.logs[cur.step]) == 0 && m.nav.marks[m.nav.cursor] != markRunning {
-		logNeed = 0
+	p.w, p.h = w, h
+	if p.step != nil {
+		p.rewrap(st)
 	}
-	if room := innerH - fixed - logNeed; len(explain) > room {
-		// Short of room, the explanation gives way to the log.
-		note := "… (e hides the explanation)"
-		if room <= 1 {
-			note = "(the explanation needs a taller terminal)"
+}
+
+// rewrap wraps the step shown at the current width.
+func (p *stepPanel) rewrap(st *styles) {
+	w := p.innerW()
+	p.explain = p.explain[:0]
+	for _, ln := range wrap(p.step.Explain(), w) {
+		p.explain = append(p.explain, st.text.Render(ln))
+	}
+	p.cmds = st.commandLines(p.commands, w)
+	p.logLines = p.logLines[:0]
+	for _, l := range p.logs[p.idx] {
+		p.logLines = append(p.logLines, st.logLine(l, w)...)
+	}
+}
+
+// stepStarted clears step i's log and outcome as it runs again.
+func (p *stepPanel) stepStarted(i int) {
+	delete(p.logs, i)
+	delete(p.results, i)
+	if i == p.idx {
+		p.sc.follow = true
+		p.logLines = p.logLines[:0]
+	}
+}
+
+// appendLogs adds lines to step i's log, keeping the last maxLogLines.
+func (p *stepPanel) appendLogs(st *styles, i int, lines []steps.LogLine) {
+	all := append(p.logs[i], lines...)
+	if over := len(all) - maxLogLines; over > 0 {
+		all = append(all[:0:0], all[over:]...)
+		p.logs[i] = all
+		if i == p.idx {
+			p.rewrap(st)
 		}
-		explain = append(explain[:max(0, room-1)], m.st.muted.Render(note))
+		return
 	}
-	head := append([]string{m.panelTitle(s, innerW), ""}, explain...)
-	head = append(head, commands...)
-	logRows := innerH - len(head) - len(action) - len(tail)
-	m.logView.SetWidth(innerW)
-	m.logView.SetHeight(max(0, logRows))
-	if !m.logScrolled {
-		m.logView.GotoBottom()
+	p.logs[i] = all
+	if i == p.idx {
+		for _, l := range lines {
+			p.logLines = append(p.logLines, st.logLine(l, p.innerW())...)
+		}
 	}
-	body := strings.Join(head, "\n") + "\n" + strings.Join(action, "\n")
-	if logRows > 0 {
-		body += "\n" + m.logView.View()
-	}
-	if len(tail) > 0 {
-		body += "\n" + strings.Join(tail, "\n")
-	}
-	return m.box(body, l.mainW, l.topH, true)
 }
 
-// panelTitle is the step's title with its state on the right.
-func (m *Model) panelTitle(s steps.Step, w int) string {
-	left := m.st.subtitle.Render(fmt.Sprintf("Step %d of %d", m.nav.current().step+1, len(m.titles))) + "  " + m.st.title.Render(s.Title())
-	state := m.markGlyph(m.nav.cursor)
-	gap := max(1, w-lipgloss.Width(left)-lipgloss.Width(state))
-	return left + strings.Repeat(" ", gap) + state
+// scroll moves the document's window.
+func (p *stepPanel) scroll(st *styles, delta int) {
+	p.sc = p.sc.scroll(delta, len(p.document(st)), docRows(p.h))
 }
 
-// renderCommands shows the seed's manual commands, grouped by terminal.
-func (m *Model) renderCommands(cmds []steps.Command, w int) []string {
-	out := []string{m.st.muted.Render("Equivalent commands") + m.st.muted.Render("  (c copies them)")}
+// page is a window's height less one line of overlap.
+func (p *stepPanel) page() int { return max(1, docRows(p.h)-1) }
+
+func (p stepPanel) render(st *styles) []string {
+	return st.docPanel(p.title(st), p.document(st), p.action(st), p.sc, p.w, p.h)
+}
+
+// title is "Step 4 of 11  Enable Cluster Mesh in both clusters" with the
+// step's mark on the right.
+func (p stepPanel) title(st *styles) string {
+	w := p.innerW()
+	left := fit(st.subtitle.Render(fmt.Sprintf("Step %d of %d", p.idx+1, p.total))+"  "+st.title.Render(p.step.Title()), w-2)
+	return left + " " + st.glyph(p.mark)
+}
+
+// document is what scrolls: the explanation, the commands, the log and
+// the outcome, in the order they happen.
+func (p stepPanel) document(st *styles) []string {
+	outcome := p.outcomeLines(st)
+	doc := make([]string, 0, len(p.explain)+len(p.cmds)+len(p.logLines)+len(outcome)+3)
+	if p.showExplain {
+		doc = append(doc, p.explain...)
+		doc = append(doc, "")
+	}
+	doc = append(doc, p.cmds...)
+	if len(p.logLines) > 0 {
+		doc = append(doc, "")
+		doc = append(doc, p.logLines...)
+	}
+	if len(outcome) > 0 {
+		doc = append(doc, "")
+		doc = append(doc, outcome...)
+	}
+	return doc
+}
+
+// outcomeLines say how the step ended: what happened and what it means, or
+// the error and what to do next; then the rounds probed again since.
+func (p stepPanel) outcomeLines(st *styles) []string {
+	w := p.innerW()
+	var out []string
+	add := func(text string, style func(...string) string) {
+		for _, ln := range wrap(text, w) {
+			out = append(out, style(ln))
+		}
+	}
+	r, ok := p.results[p.idx]
+	switch {
+	case p.running:
+	case ok && r.res.Err != nil:
+		add(r.res.Err.Error(), st.fail.Render)
+		if h := cluster.HintOf(r.res.Err); h != "" {
+			add("What to do: "+h, st.keyHint.Render)
+		}
+	case ok:
+		add(r.res.Summary, st.text.Render)
+		for _, wn := range r.res.Warnings {
+			add("! "+wn, st.warn.Render)
+		}
+	case p.mark == markDone && p.record.Summary != "":
+		add(fmt.Sprintf("When it ran (%s): %s", p.record.Finished.Local().Format("Jan 2 15:04"), p.record.Summary), st.text.Render)
+	case p.mark == markTorn && p.record.Summary != "":
+		add(fmt.Sprintf("Before the teardown (%s): %s", p.record.Finished.Local().Format("Jan 2 15:04"), p.record.Summary), st.muted.Render)
+	}
+	for _, rd := range p.reprobes[p.idx] {
+		out = append(out, "")
+		if len(rd.recs) == 0 {
+			add(fmt.Sprintf("↻ Re-probe at %s failed: %v", rd.at.Local().Format("15:04:05"), rd.err), st.fail.Render)
+			continue
+		}
+		add(fmt.Sprintf("↻ Re-probe at %s · %s", rd.at.Local().Format("15:04:05"), rd.recs[0].Label), st.accent.Render)
+		for _, rec := range rd.recs {
+			add(fmt.Sprintf("  from %s: %s", rec.Result.From.Label(), steps.DescribeProbe(rec.Result)), st.text.Render)
+		}
+	}
+	return out
+}
+
+// action says what runs, or what to press.
+func (p stepPanel) action(st *styles) string {
+	elapsed := st.muted.Render(round(p.now.Sub(p.started)))
+	r, ran := p.results[p.idx]
+	switch {
+	case p.running:
+		line := spinMark + st.running.Render(" Running… ") + elapsed
+		if p.quitting {
+			line += st.warn.Render("  · quitting when it ends")
+		}
+		return line
+	case p.probing:
+		return spinMark + st.running.Render(" Probing again… ") + elapsed
+	case p.mark == markFailed:
+		return st.fail.Render("✗ Failed") + st.muted.Render(" after "+round(r.took)) + st.keyHint.Render("   enter retries")
+	case p.mark == markDone:
+		line := st.ok.Render("✓ Done")
+		if ran && !r.res.Skipped {
+			line += st.muted.Render(" in " + round(r.took))
+		} else {
+			line += st.muted.Render(" (its check passes on the live state)")
+		}
+		if p.step.Phase() != "" {
+			line += st.keyHint.Render("   p probes again")
+		}
+		if p.hasNext {
+			line += st.keyHint.Render("   → next")
+		}
+		return line
+	case p.mark == markTorn:
+		return st.muted.Render("○ Ran before the teardown: its clusters are gone")
+	case p.frontier:
+		return st.keyHint.Render("▶ Press enter to run this step")
+	}
+	return st.muted.Render("Run the steps before this one first.")
+}
+
+// commandLines shows the seed's manual commands, grouped by terminal. A
+// line too long for the panel wraps, its continuation marked with ↪ (not a
+// shell continuation: c copies the commands as they are).
+func (st *styles) commandLines(cmds []steps.Command, w int) []string {
+	out := []string{st.muted.Render("Equivalent commands  (c copies them)")}
 	for _, c := range cmds {
-		out = append(out, m.st.where.Render("  # "+c.Where))
+		out = append(out, st.where.Render("  # "+c.Where))
 		for i, ln := range c.Lines {
 			prompt := "$ "
 			if i > 0 && strings.HasSuffix(c.Lines[i-1], "\\") {
 				prompt = "  "
 			}
-			out = append(out, "  "+m.st.prompt.Render(prompt)+m.st.command.Render(ansi.Truncate(ln, w-4, "…")))
-		}
-	}
-	return out
-}
-
-// commandsText is the current panel's commands as plain shell text, for
-// the clipboard.
-func (m *Model) commandsText() string {
-	cur := m.nav.current()
-	var cmds []steps.Command
-	if cur.kind == panelPlayground {
-		cmds = m.playgroundCommands()
-	} else {
-		cmds = m.sess.Runner.Steps[cur.step].Commands(m.sess.Env.CommandVars())
-	}
-	var b strings.Builder
-	for _, c := range cmds {
-		fmt.Fprintf(&b, "# %s\n%s\n", c.Where, strings.Join(c.Lines, "\n"))
-	}
-	return b.String()
-}
-
-// actionLine says what the step's action is doing, or what to press.
-func (m *Model) actionLine(step int) string {
-	p := m.nav.cursor
-	elapsed := func() string { return fmt.Sprintf("%.1fs", m.now.Sub(m.started[step]).Seconds()) }
-	switch {
-	case m.nav.marks[p] == markRunning:
-		line := m.spinner.View() + m.st.running.Render(" Running… ") + m.st.muted.Render(elapsed())
-		if m.quitAfter {
-			line += m.st.warn.Render("  · quitting when it ends")
-		}
-		return line
-	case m.action != "" && m.logTarget() == step:
-		return m.spinner.View() + m.st.running.Render(" Probing again… ") + m.st.muted.Render(elapsed())
-	case m.nav.marks[p] == markFailed:
-		return m.st.fail.Render("✗ Failed") + m.st.muted.Render(" after "+round(m.results[step].Elapsed)) + m.st.keyHint.Render("   enter retries")
-	case m.nav.marks[p] == markDone:
-		r, ok := m.results[step]
-		line := m.st.ok.Render("✓ Done")
-		if ok && !r.Skipped {
-			line += m.st.muted.Render(" in " + round(r.Elapsed))
-		} else {
-			line += m.st.muted.Render(" (its check passes on the live state)")
-		}
-		if m.probeStep(step) {
-			line += m.st.keyHint.Render("   p probes again")
-		}
-		if p < len(m.nav.panels)-1 {
-			line += m.st.keyHint.Render("   → next")
-		}
-		return line
-	case p == m.nav.frontier():
-		return m.st.keyHint.Render("▶ Press enter to run this step")
-	}
-	return m.st.muted.Render("Run the steps before this one first.")
-}
-
-// outcomeLines explain a finished step: what happened and what it means,
-// or the error and what to do next.
-func (m *Model) outcomeLines(step, w int) []string {
-	r, ok := m.results[step]
-	if !ok || m.nav.marks[m.nav.cursor] == markRunning {
-		return nil
-	}
-	var out []string
-	if r.Err != nil {
-		for _, ln := range headless.Wrap(r.Err.Error(), w) {
-			out = append(out, m.st.fail.Render(ln))
-		}
-		if h := cluster.HintOf(r.Err); h != "" {
-			for i, ln := range headless.Wrap("What to do: "+h, w) {
-				if i == 0 {
-					ln = m.st.keyHint.Render("What to do:") + strings.TrimPrefix(ln, "What to do:")
+			text := strings.TrimLeft(ln, " ")
+			indent := strings.Repeat(" ", len(ln)-len(text))
+			for j, seg := range wrap(text, max(10, w-4-len(indent))) {
+				lead := "  " + st.prompt.Render(prompt)
+				if j > 0 {
+					lead = "  " + st.muted.Render("↪ ")
 				}
-				out = append(out, ln)
+				out = append(out, lead+indent+st.command.Render(seg))
 			}
 		}
-		return out
-	}
-	for _, ln := range headless.Wrap(r.Summary, w) {
-		out = append(out, m.st.text.Render(ln))
-	}
-	for _, wn := range r.Warnings {
-		for _, ln := range headless.Wrap("! "+wn, w) {
-			out = append(out, m.st.warn.Render(ln))
-		}
 	}
 	return out
 }
 
-// renderLogLine tags a log line with its cluster's colour.
-func (m *Model) renderLogLine(l steps.LogLine) string {
-	text := stripEmoji(l.Text)
-	if l.Cluster == "" {
-		return m.st.muted.Render("     ") + text
+// logLine tags a log line with its cluster's colour, wrapping long lines
+// under their text.
+func (st *styles) logLine(l steps.LogLine, w int) []string {
+	tag := "     "
+	if l.Cluster != "" {
+		tag = st.cluster(l.Cluster).Render(fmt.Sprintf("[%s] ", l.Cluster))
 	}
-	return m.st.cluster(l.Cluster).Render(fmt.Sprintf("[%s] ", l.Cluster)) + text
+	text := stripEmoji(l.Text)
+	if width(text) <= w-5 {
+		return []string{tag + text} // as the backend wrote it, aligned columns and all
+	}
+	lines := wrap(text, max(10, w-5))
+	for i := range lines {
+		if i == 0 {
+			lines[i] = tag + lines[i]
+		} else {
+			lines[i] = "     " + lines[i]
+		}
+	}
+	return lines
 }
 
 // stripEmoji drops the pictographs kind and cilium-cli decorate their
@@ -216,7 +342,9 @@ func isPictograph(r rune) bool {
 	return false
 }
 
+// round shows a duration as 4.2s, or 1m5s from a minute on.
 func round(d time.Duration) string {
+	d = max(0, d)
 	if d >= time.Minute {
 		return d.Round(time.Second).String()
 	}

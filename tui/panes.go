@@ -2,125 +2,147 @@ package tui
 
 import (
 	"fmt"
-	"strings"
-
-	"charm.land/lipgloss/v2"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 )
 
-// renderPanes draws US and EU side by side, as `kubectl get nodes`,
-// `cilium status` and `cilium clustermesh status` would show them.
-func (m *Model) renderPanes(l layout) string {
-	wUS := l.w / 2
-	return lipgloss.JoinHorizontal(lipgloss.Top,
-		m.renderPane(cluster.US, wUS, l.panesH),
-		m.renderPane(cluster.EU, l.w-wUS, l.panesH))
+// panes show US and EU as `kubectl get nodes`, `cilium status` and `cilium
+// clustermesh status` would: side by side on a wide screen, else one above
+// the other.
+type panes struct {
+	w, h    int
+	stacked bool
+	sim     bool
+	have    bool
+	st      [2]cluster.Status
+	err     error
+	out     []string
 }
 
-func (m *Model) renderPane(c cluster.Name, w, h int) string {
-	st := m.status[c.Index()]
-	cs := m.st.cluster(c)
-	title := cs.Bold(true).Render(c.Label()) + m.st.muted.Render(fmt.Sprintf(" · %s · cluster id %d", c.Context(), c.ID()))
-	if m.sess.Backend.Kind() == backendSim {
-		title += m.st.muted.Render(" · simulated")
+func (p panes) render(st *styles) []string {
+	if p.stacked {
+		out := make([]string, 0, p.h)
+		for _, c := range cluster.Names() {
+			out = append(out, p.pane(st, c, p.w, paneRows+2)...)
+		}
+		return fitLines(out, p.w, p.h)
+	}
+	wUS := p.w / 2
+	us, eu := p.pane(st, cluster.US, wUS, p.h), p.pane(st, cluster.EU, p.w-wUS, p.h)
+	out := make([]string, p.h)
+	for i := range out {
+		out[i] = us[i] + eu[i]
+	}
+	return out
+}
+
+func (p panes) pane(st *styles, c cluster.Name, w, h int) []string {
+	s := p.st[c.Index()]
+	title := st.cluster(c).Bold(true).Render(c.Label()) + st.muted.Render(fmt.Sprintf(" · %s · cluster id %d", c.Context(), c.ID()))
+	if p.sim {
+		title += st.muted.Render(" · simulated")
 	}
 	rows := []string{title}
-	row := func(label, value string) { rows = append(rows, m.st.muted.Render(fmt.Sprintf("%-12s", label))+value) }
+	row := func(label, value string) { rows = append(rows, st.muted.Render(fmt.Sprintf("%-12s", label))+value) }
 	switch {
-	case !m.haveStatus:
-		row("", m.st.muted.Render("reading status…"))
-	case m.statusErr != nil && !st.Exists:
-		row("Status", m.st.fail.Render(m.statusErr.Error()))
-	case !st.Exists:
-		row("Cluster", m.st.muted.Render("not created"))
+	case !p.have:
+		row("", st.muted.Render("reading status…"))
+	case p.err != nil && !s.Exists:
+		for i, ln := range wrapMax(p.err.Error(), w-4-12, paneRows-1) {
+			label := ""
+			if i == 0 {
+				label = "Status"
+			}
+			row(label, st.fail.Render(ln))
+		}
+	case !s.Exists:
+		row("Cluster", st.muted.Render("not created"))
 	default:
-		m.clusterRows(st, row)
+		st.clusterRows(s, row)
 	}
-	return m.box(strings.Join(rows, "\n"), w, h, false)
+	return st.box(rows, w, h, false)
 }
 
 // clusterRows fills the pane of an existing cluster.
-func (m *Model) clusterRows(st cluster.Status, row func(label, value string)) {
-	nodes := fmt.Sprintf("%d/%d Ready", st.Nodes.Ready, st.Nodes.Total)
-	if st.Nodes.All() {
-		row("Nodes", m.st.ok.Render(nodes))
+func (st *styles) clusterRows(s cluster.Status, row func(label, value string)) {
+	nodes := fmt.Sprintf("%d/%d Ready", s.Nodes.Ready, s.Nodes.Total)
+	if s.Nodes.All() {
+		row("Nodes", st.ok.Render(nodes))
 	} else {
-		row("Nodes", m.st.warn.Render(nodes)+m.st.muted.Render("  (no CNI yet)"))
+		row("Nodes", st.warn.Render(nodes)+st.muted.Render("  (no CNI yet)"))
 	}
-	ci := st.Cilium
+	ci := s.Cilium
 	if !ci.Installed {
-		row("Cilium", m.st.muted.Render("not installed"))
+		row("Cilium", st.muted.Render("not installed"))
 	} else {
-		row("Cilium", m.okWord(ci.Ready())+m.st.muted.Render(fmt.Sprintf("  agents %d/%d · operator %d/%d · %s",
+		row("Cilium", st.okWord(ci.Ready())+st.muted.Render(fmt.Sprintf("  agents %d/%d · operator %d/%d · %s",
 			ci.Agent.Ready, ci.Agent.Desired, ci.Operator.Ready, ci.Operator.Desired, ci.Version)))
 	}
-	ms := st.Mesh
-	switch {
-	case !ms.Enabled:
-		row("ClusterMesh", m.st.muted.Render("disabled"))
-	default:
-		row("ClusterMesh", m.okWord(ms.Ready())+m.st.muted.Render(fmt.Sprintf("  apiserver %d/%d · %s %d",
+	ms := s.Mesh
+	if !ms.Enabled {
+		row("ClusterMesh", st.muted.Render("disabled"))
+	} else {
+		row("ClusterMesh", st.okWord(ms.Ready())+st.muted.Render(fmt.Sprintf("  apiserver %d/%d · %s %d",
 			ms.APIServer.Ready, ms.APIServer.Desired, ms.ServiceType, ms.NodePort)))
 	}
 	// Two layers: the local kvstoremesh's link to the peer's apiserver,
 	// and the agents, which read the peer from their local apiserver.
-	peer, ok := ms.Peer(st.Cluster.Peer())
-	link, linked := ms.Link(st.Cluster.Peer())
+	peer, ok := ms.Peer(s.Cluster.Peer())
+	link, linked := ms.Link(s.Cluster.Peer())
 	label := "Mesh"
 	switch {
 	case !linked:
 	case link.OK():
-		row(label, m.st.ok.Render(link.String(st.Cluster)))
+		row(label, st.ok.Render(link.String(s.Cluster)))
 		label = ""
 	default:
-		row(label, m.st.fail.Render(link.String(st.Cluster)))
+		row(label, st.fail.Render(link.String(s.Cluster)))
 		label = ""
 	}
 	switch {
 	case !ok:
-		row(label, m.st.muted.Render("not connected"))
+		row(label, st.muted.Render("not connected"))
 	case peer.OK():
-		row(label, m.st.ok.Render(peer.AgentsLine()))
+		row(label, st.ok.Render(peer.AgentsLine()))
 	case peer.Problem != "":
-		row(label, m.st.fail.Render(peer.AgentsLine()+" · "+peer.Problem))
+		row(label, st.fail.Render(peer.AgentsLine()+" · "+peer.Problem))
 	default:
-		row(label, m.st.warn.Render(peer.AgentsLine()))
+		row(label, st.warn.Render(peer.AgentsLine()))
 	}
-	d := st.Demo
+	d := s.Demo
 	if !d.HelloWorld.Present {
-		row("hello-world", m.st.muted.Render("not deployed"))
+		row("hello-world", st.muted.Render("not deployed"))
 	} else {
 		hw := fmt.Sprintf("%d/%d ready", d.HelloWorld.Ready, d.HelloWorld.Desired)
-		style := m.st.ok
+		style := st.ok
 		if !d.HelloWorld.OK() || d.HelloWorld.Desired == 0 {
-			style = m.st.warn
+			style = st.warn
 		}
-		row("hello-world", style.Render(hw)+m.st.muted.Render(fmt.Sprintf("  · busybox %d/%d", d.Busybox.Ready, d.Busybox.Desired)))
+		row("hello-world", style.Render(hw)+st.muted.Render(fmt.Sprintf("  · busybox %d/%d", d.Busybox.Ready, d.Busybox.Desired)))
 	}
 	if !d.Service.Exists {
-		row("Service", m.st.muted.Render("—"))
+		row("Service", st.muted.Render("—"))
 	} else {
-		row("Service", m.serviceWords(d.Service.Settings))
+		row("Service", st.serviceWords(d.Service.Settings))
 	}
 }
 
 // okWord is cilium status's OK, or the wait before it.
-func (m *Model) okWord(ok bool) string {
+func (st *styles) okWord(ok bool) string {
 	if ok {
-		return m.st.ok.Render("OK")
+		return st.ok.Render("OK")
 	}
-	return m.st.warn.Render("starting")
+	return st.warn.Render("starting")
 }
 
 // serviceWords shows the Service's Cilium annotations.
-func (m *Model) serviceWords(s cluster.Settings) string {
+func (st *styles) serviceWords(s cluster.Settings) string {
 	if !s.Global {
-		return m.st.muted.Render("local (not global)")
+		return st.muted.Render("local (not global)")
 	}
-	shared := m.st.ok.Render("shared")
+	shared := st.ok.Render("shared")
 	if !s.Shared {
-		shared = m.st.warn.Render("not shared")
+		shared = st.warn.Render("not shared")
 	}
-	return m.st.accent.Render("global") + m.st.muted.Render(" · ") + shared + m.st.muted.Render(" · affinity ") + m.st.text.Render(string(s.Affinity))
+	return st.accent.Render("global") + st.muted.Render(" · ") + shared + st.muted.Render(" · affinity ") + st.text.Render(string(s.Affinity))
 }

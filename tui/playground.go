@@ -1,86 +1,98 @@
 package tui
 
 import (
-	"context"
 	"fmt"
-	"strings"
-
-	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
+	"time"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
-	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 )
 
-// maxPlaygroundReplicas keeps a playful + key from flooding a laptop.
-const maxPlaygroundReplicas = 5
+// playground is the panel after the scripted steps where the learner
+// changes hello-world in either cluster and probes again: both clusters'
+// settings side by side, what Cilium's load balancer does with them, the
+// equivalent commands and the log of the changes.
+type playground struct {
+	w, h int
+	sel  cluster.Name
+	st   [2]cluster.Status
 
-// onPlaygroundKey handles the playground's own keys; ok is false for keys
-// it leaves to the lab (navigation, probe, help).
-func (m *Model) onPlaygroundKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	k := m.keys
-	st := m.status[m.pgCluster.Index()]
-	set := st.Demo.Service.Settings
-	switch {
-	case key.Matches(msg, k.Cluster):
-		m.pgCluster = m.pgCluster.Peer()
-		return nil, true
-	case key.Matches(msg, k.Global):
-		return m.annotate(cluster.ServiceChange{Global: cluster.Bool(!set.Global)}), true
-	case key.Matches(msg, k.Shared):
-		return m.annotate(cluster.ServiceChange{Shared: cluster.Bool(!set.Shared)}), true
-	case key.Matches(msg, k.Affinity):
-		return m.annotate(cluster.ServiceChange{Affinity: cluster.AffinityPtr(set.Affinity.Next())}), true
-	case key.Matches(msg, k.More), key.Matches(msg, k.Fewer):
-		n := st.Demo.HelloWorld.Desired + 1
-		if key.Matches(msg, k.Fewer) {
-			n -= 2
-		}
-		if n < 0 || n > maxPlaygroundReplicas {
-			m.say("replicas stay within 0..%d here", maxPlaygroundReplicas)
-			return nil, true
-		}
-		c := m.pgCluster
-		return m.playgroundChange("scale", func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
-			return b.Scale(ctx, c, n, log)
-		}), true
-	}
-	return nil, false
+	action  string // the change or probe that runs
+	started time.Time
+	now     time.Time
+	last    []steps.ProbeRecord // the latest playground probe
+	lastErr error
+
+	logs     []steps.LogLine
+	logLines []string
+	sc       scroller
+	out      piece
 }
 
-func (m *Model) annotate(change cluster.ServiceChange) tea.Cmd {
-	if !m.status[m.pgCluster.Index()].Demo.Service.Exists {
-		m.say("there is no hello-world Service in %s", m.pgCluster.Label())
-		return nil
+const playgroundIntro = "Change hello-world in either cluster and probe again (p) to see the chart move. " +
+	"Changes apply at once, as kubectl annotate and kubectl scale would."
+
+func newPlayground() playground { return playground{sel: cluster.US} }
+
+func (g *playground) innerW() int { return max(10, g.w-4) }
+
+func (g *playground) setSize(st *styles, w, h int) {
+	if w == g.w && h == g.h {
+		return
 	}
-	c := m.pgCluster
-	return m.playgroundChange("annotate", func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
-		return b.ConfigureService(ctx, c, change, log)
-	})
+	g.w, g.h = w, h
+	g.logLines = g.logLines[:0]
+	for _, l := range g.logs {
+		g.logLines = append(g.logLines, st.logLine(l, g.innerW())...)
+	}
 }
 
-// renderPlayground shows both clusters' settings side by side, what
-// Cilium's load balancer will do with them, and the equivalent commands.
-func (m *Model) renderPlayground(w, h int) string {
-	lines := []string{
-		m.st.subtitle.Render("Playground") + "  " + m.st.title.Render("Ask the mesh your own what-if questions"),
-		"",
+// appendLogs adds the lines of a change or probe to the playground's log,
+// at the end of its document: the window stays on the settings.
+func (g *playground) appendLogs(st *styles, lines []steps.LogLine) {
+	g.logs = append(g.logs, lines...)
+	if over := len(g.logs) - maxLogLines; over > 0 {
+		g.logs = append(g.logs[:0:0], g.logs[over:]...)
+		g.logLines = g.logLines[:0]
+		lines = g.logs
 	}
-	lines = append(lines, headless.Wrap("Change hello-world in either cluster and probe again (p) to see the chart move. Changes apply at once, as kubectl annotate and kubectl scale would.", w)...)
-	lines = append(lines, "")
-	col := 26
-	head := padRight("", 18)
+	for _, l := range lines {
+		g.logLines = append(g.logLines, st.logLine(l, g.innerW())...)
+	}
+}
+
+func (g *playground) scroll(st *styles, delta int) {
+	g.sc = g.sc.scroll(delta, len(g.document(st)), docRows(g.h))
+}
+
+func (g *playground) page() int { return max(1, docRows(g.h)-1) }
+
+func (g playground) render(st *styles) []string {
+	title := st.subtitle.Render("Playground") + "  " + st.title.Render("Ask the mesh your own what-if questions")
+	return st.docPanel(title, g.document(st), g.actionLine(st), g.sc, g.w, g.h)
+}
+
+// document is the settings table, what the load balancer does with them,
+// the commands and the log.
+func (g playground) document(st *styles) []string {
+	w := g.innerW()
+	var doc []string
+	for _, ln := range wrap(playgroundIntro, w) {
+		doc = append(doc, st.text.Render(ln))
+	}
+	doc = append(doc, "")
+	const labelW, colW = 16, 28
+	head := padRight("", labelW)
 	for _, c := range cluster.Names() {
-		name := m.st.cluster(c).Bold(true).Render(c.Label())
-		if c == m.pgCluster {
-			name = m.st.keyHint.Render("▸ ") + name
+		name := st.cluster(c).Bold(true).Render(c.Label())
+		if c == g.sel {
+			name = st.keyHint.Render("▸ ") + name
 		} else {
 			name = "  " + name
 		}
-		head += padRight(name, col)
+		head += padRight(name, colW)
 	}
-	lines = append(lines, head)
+	doc = append(doc, head)
 	rows := []struct {
 		label string
 		value func(st cluster.Status) string
@@ -93,57 +105,50 @@ func (m *Model) renderPlayground(w, h int) string {
 		}},
 	}
 	for _, r := range rows {
-		line := m.st.muted.Render(padRight(r.label, 18))
+		line := st.muted.Render(padRight(r.label, labelW))
 		for _, c := range cluster.Names() {
-			line += padRight("  "+m.st.text.Render(r.value(m.status[c.Index()])), col)
+			line += padRight("  "+st.text.Render(r.value(g.st[c.Index()])), colW)
 		}
-		lines = append(lines, line)
+		doc = append(doc, line)
 	}
-	lines = append(lines, "", m.st.muted.Render("What Cilium's load balancer does now"))
+	doc = append(doc, "", st.muted.Render("What Cilium's load balancer does now"))
 	for _, from := range cluster.Names() {
-		local, remote := m.status[from.Index()], m.status[from.Peer().Index()]
+		local, remote := g.st[from.Index()], g.st[from.Peer().Index()]
 		why := cluster.Describe(from, cluster.SideOf(local), cluster.SideOf(remote), cluster.ConnectedOf(local))
-		for i, ln := range headless.Wrap(why, w-10) {
+		for i, ln := range wrap(why, w-10) {
 			prefix := padRight("", 10)
 			if i == 0 {
-				prefix = padRight(m.st.cluster(from).Render("from "+from.Label()), 10)
+				prefix = padRight(st.cluster(from).Render("from "+from.Label()), 10)
 			}
-			lines = append(lines, prefix+ln)
+			doc = append(doc, prefix+ln)
 		}
 	}
-	status := ""
-	if m.action != "" {
-		status = m.spinner.View() + m.st.running.Render(" "+m.action+"…")
-	}
-	lines = append(lines, "", status)
-	rest := h - len(lines)
-	if rest > 2 {
-		m.logView.SetWidth(w)
-		m.logView.SetHeight(rest)
-		if !m.logScrolled {
-			m.logView.GotoBottom()
+	if len(g.last) > 0 {
+		doc = append(doc, "")
+		for _, ln := range wrap("Latest probe · "+g.last[0].Label, w) {
+			doc = append(doc, st.accent.Render(ln))
 		}
-		lines = append(lines, m.logView.View())
+		for _, rec := range g.last {
+			doc = append(doc, st.text.Render(fmt.Sprintf("  from %s: %s", rec.Result.From.Label(), steps.DescribeProbe(rec.Result))))
+		}
 	}
-	return strings.Join(lines, "\n")
+	doc = append(doc, "")
+	doc = append(doc, st.commandLines(steps.PlaygroundCommands(g.st), w)...)
+	if len(g.logLines) > 0 {
+		doc = append(doc, "")
+		doc = append(doc, g.logLines...)
+	}
+	return doc
 }
 
-// playgroundCommands are the kubectl commands that set both clusters the
-// way the playground shows them.
-func (m *Model) playgroundCommands() []steps.Command {
-	var out []steps.Command
-	for _, c := range cluster.Names() {
-		st := m.status[c.Index()]
-		s := st.Demo.Service.Settings
-		where := steps.TermUS
-		if c == cluster.EU {
-			where = steps.TermEU
-		}
-		out = append(out, steps.Command{Where: where, Lines: []string{
-			fmt.Sprintf("kubectl annotate service hello-world --overwrite %s=%q %s=%q %s=%q",
-				cluster.AnnotationGlobal, fmt.Sprint(s.Global), cluster.AnnotationShared, fmt.Sprint(s.Shared), cluster.AnnotationAffinity, string(s.Affinity)),
-			fmt.Sprintf("kubectl scale deployment hello-world --replicas %d", st.Demo.HelloWorld.Desired),
-		}})
+// actionLine says what runs, or what the keys do.
+func (g playground) actionLine(st *styles) string {
+	switch {
+	case g.action != "":
+		return spinMark + st.running.Render(" "+g.action+"… ") + st.muted.Render(round(g.now.Sub(g.started)))
+	case g.lastErr != nil:
+		return st.fail.Render("✗ " + g.lastErr.Error())
 	}
-	return out
+	return st.keyHint.Render("tab") + st.muted.Render(" US/EU · ") + st.keyHint.Render("g s a +/-") +
+		st.muted.Render(" change · ") + st.keyHint.Render("p") + st.muted.Render(" probes both clusters")
 }

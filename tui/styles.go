@@ -35,8 +35,8 @@ type styles struct {
 	title, subtitle, muted, text, accent lipgloss.Style
 	ok, warn, fail, running              lipgloss.Style
 	simBadge, realBadge                  lipgloss.Style
-	box, boxActive                       lipgloss.Style
-	boxTitle                             lipgloss.Style
+	border, borderActive                 lipgloss.Style
+	tab, tabActive                       lipgloss.Style
 	command, prompt, where               lipgloss.Style
 	us, eu, errs                         lipgloss.Style
 	selected                             lipgloss.Style
@@ -44,30 +44,30 @@ type styles struct {
 }
 
 func newStyles() styles {
-	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(colorBorder).Padding(0, 1)
 	return styles{
-		title:     lipgloss.NewStyle().Bold(true).Foreground(colorText),
-		subtitle:  lipgloss.NewStyle().Foreground(colorAccent).Bold(true),
-		muted:     lipgloss.NewStyle().Foreground(colorMuted),
-		text:      lipgloss.NewStyle().Foreground(colorText),
-		accent:    lipgloss.NewStyle().Foreground(colorAccent),
-		ok:        lipgloss.NewStyle().Foreground(colorOK),
-		warn:      lipgloss.NewStyle().Foreground(colorWarn),
-		fail:      lipgloss.NewStyle().Foreground(colorErr).Bold(true),
-		running:   lipgloss.NewStyle().Foreground(colorAccent).Bold(true),
-		simBadge:  lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#FFFFFF")).Background(colorSimBg).Padding(0, 1),
-		realBadge: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#111111")).Background(colorOK).Padding(0, 1),
-		box:       box,
-		boxActive: box.BorderForeground(colorAccent),
-		boxTitle:  lipgloss.NewStyle().Bold(true),
-		command:   lipgloss.NewStyle().Foreground(colorText),
-		prompt:    lipgloss.NewStyle().Foreground(colorOK),
-		where:     lipgloss.NewStyle().Foreground(colorMuted).Italic(true),
-		us:        lipgloss.NewStyle().Foreground(colorUS),
-		eu:        lipgloss.NewStyle().Foreground(colorEU),
-		errs:      lipgloss.NewStyle().Foreground(colorErr),
-		selected:  lipgloss.NewStyle().Bold(true).Foreground(colorText),
-		keyHint:   lipgloss.NewStyle().Foreground(colorAccent).Bold(true),
+		title:        lipgloss.NewStyle().Bold(true).Foreground(colorText),
+		subtitle:     lipgloss.NewStyle().Foreground(colorAccent).Bold(true),
+		muted:        lipgloss.NewStyle().Foreground(colorMuted),
+		text:         lipgloss.NewStyle().Foreground(colorText),
+		accent:       lipgloss.NewStyle().Foreground(colorAccent),
+		ok:           lipgloss.NewStyle().Foreground(colorOK),
+		warn:         lipgloss.NewStyle().Foreground(colorWarn),
+		fail:         lipgloss.NewStyle().Foreground(colorErr).Bold(true),
+		running:      lipgloss.NewStyle().Foreground(colorAccent).Bold(true),
+		simBadge:     lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#FFFFFF")).Background(colorSimBg).Padding(0, 1),
+		realBadge:    lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#111111")).Background(colorOK).Padding(0, 1),
+		border:       lipgloss.NewStyle().Foreground(colorBorder),
+		borderActive: lipgloss.NewStyle().Foreground(colorAccent),
+		tab:          lipgloss.NewStyle().Foreground(colorMuted),
+		tabActive:    lipgloss.NewStyle().Bold(true).Foreground(colorText).Background(colorBorder),
+		command:      lipgloss.NewStyle().Foreground(colorText),
+		prompt:       lipgloss.NewStyle().Foreground(colorOK),
+		where:        lipgloss.NewStyle().Foreground(colorMuted).Italic(true),
+		us:           lipgloss.NewStyle().Foreground(colorUS),
+		eu:           lipgloss.NewStyle().Foreground(colorEU),
+		errs:         lipgloss.NewStyle().Foreground(colorErr),
+		selected:     lipgloss.NewStyle().Bold(true).Foreground(colorText),
+		keyHint:      lipgloss.NewStyle().Foreground(colorAccent).Bold(true),
 	}
 }
 

@@ -3,8 +3,11 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,22 +21,18 @@ import (
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 )
 
-// Golden files are made at this size with colours off; regenerate them
-// with `go test ./tui -update` (make golden).
-const goldenW, goldenH = 160, 48
+// Golden files are made with colours off; regenerate them with
+// `go test ./tui -update` (make golden).
 
 // testOptions open a fresh simulated lab in a temporary directory, with
 // the clusters driven one after the other so the logs keep one order.
-func testOptions(t testing.TB) Options { return testOptionsWith(t, nil) }
+func testOptions(t testing.TB) Options { return testOptionsIn(t, t.TempDir(), nil) }
 
-// testOptionsWith is testOptions with the simulated mesh's clock.
-func testOptionsWith(t testing.TB, clock sim.Clock) Options {
+// testOptionsIn opens the lab in dir, with the simulated mesh's clock.
+func testOptionsIn(t testing.TB, dir string, clock sim.Clock) Options {
 	t.Helper()
-	dir := t.TempDir()
 	return Options{
-		Requests: 10,
-		Seed:     1,
-		Detect:   func(context.Context) (string, error) { return "", errors.New("no engine answers") },
+		Detect: func(context.Context) (string, error) { return "", errors.New("no engine answers") },
 		Open: func(ctx context.Context, backend string) (*steps.Session, error) {
 			d, err := labdir.Open(dir, backend, 1)
 			if err != nil {
@@ -65,25 +64,31 @@ type peek struct {
 type harness struct {
 	t  *testing.T
 	tm *teatest.TestModel
+	// statuses counts the status reads that reached the model.
+	statuses atomic.Int64
 }
 
 func start(t *testing.T, w, h int) *harness { return startWith(t, w, h, testOptions(t)) }
 
-func startWith(t *testing.T, w, h int, opts Options) *harness {
+func startWith(t *testing.T, w, hgt int, opts Options) *harness {
 	t.Helper()
 	m := New(context.Background(), opts)
+	h := &harness{t: t}
 	filter := func(model tea.Model, msg tea.Msg) tea.Msg {
-		if p, ok := msg.(peek); ok {
-			p.fn(model.(*Model))
-			close(p.done)
+		switch msg := msg.(type) {
+		case peek:
+			msg.fn(model.(*Model))
+			close(msg.done)
 			return nil
+		case statusMsg:
+			h.statuses.Add(1)
 		}
 		return msg
 	}
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h),
+	h.tm = teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, hgt),
 		teatest.WithProgramOptions(tea.WithFilter(filter), NoColor()))
-	t.Cleanup(func() { tm.Quit() })
-	return &harness{t: t, tm: tm}
+	t.Cleanup(func() { h.tm.Quit() })
+	return h
 }
 
 // inspect runs fn on the live model and waits for it.
@@ -113,17 +118,29 @@ func (h *harness) waitFor(what string, cond func(*Model) bool) {
 	h.t.Fatalf("timed out waiting for %s; screen:\n%s", what, h.screen())
 }
 
-// screen is the current frame without colours, durations masked.
+// waitScreen waits until the screen shows want.
+func (h *harness) waitScreen(want string) {
+	h.t.Helper()
+	h.waitFor(fmt.Sprintf("%q on screen", want), func(m *Model) bool {
+		return strings.Contains(normalize(m.View().Content), want)
+	})
+}
+
+// screen is the current frame without colours, durations and times masked.
 func (h *harness) screen() string {
 	var s string
 	h.inspect(func(m *Model) { s = m.View().Content })
 	return normalize(s)
 }
 
-var durations = regexp.MustCompile(`\d+(\.\d+)?(ms|s)\b`)
+var (
+	durations = regexp.MustCompile(`\d+(\.\d+)?(ms|s)\b`)
+	clockTime = regexp.MustCompile(`\b\d\d:\d\d(:\d\d)?\b`)
+)
 
 func normalize(s string) string {
 	s = ansi.Strip(s)
+	s = clockTime.ReplaceAllString(s, "hh:mm")
 	return durations.ReplaceAllString(s, "#s")
 }
 
@@ -138,6 +155,8 @@ func (h *harness) key(keys ...string) {
 			h.tm.Send(tea.KeyPressMsg{Code: tea.KeyLeft})
 		case "tab":
 			h.tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
+		case "ctrl+c":
+			h.tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
 		default:
 			h.tm.Send(tea.KeyPressMsg{Code: rune(k[0]), Text: k})
 		}
@@ -147,9 +166,17 @@ func (h *harness) key(keys ...string) {
 // openLab leaves the welcome screen on the preselected simulated mesh.
 func (h *harness) openLab() {
 	h.t.Helper()
-	h.waitFor("engine detection", func(m *Model) bool { return !m.detecting })
+	h.waitFor("engine detection", func(m *Model) bool { return !m.welcome.detecting })
 	h.key("enter")
-	h.waitFor("the lab", func(m *Model) bool { return m.phase == phaseLab && m.haveStatus })
+	h.waitFor("the lab", func(m *Model) bool { return m.phase == phaseLab && m.panes.have })
+}
+
+// cursorID is the id of the step under the cursor, or the playground's.
+func cursorID(m *Model) string {
+	if pn := m.nav.current(); pn.kind == panelStep {
+		return m.steps[pn.step].ID()
+	}
+	return steps.PlaygroundID
 }
 
 // runTo runs steps from the cursor until the given step id is done.
@@ -159,24 +186,19 @@ func (h *harness) runTo(id string) {
 		var cur string
 		var done bool
 		h.inspect(func(m *Model) {
-			pn := m.nav.current()
-			if pn.kind == panelStep {
-				cur = m.sess.Runner.Steps[pn.step].ID()
-			} else {
-				cur = playgroundID
-			}
+			cur = cursorID(m)
 			done = m.nav.marks[m.nav.cursor] == markDone
 		})
-		if !done && cur != playgroundID {
+		if !done && cur != steps.PlaygroundID {
 			h.key("enter")
 			h.waitFor("step "+cur, func(m *Model) bool {
 				mk := m.nav.marks[m.nav.cursor]
-				return (mk == markDone || mk == markFailed) && !m.statusBusy
+				return (mk == markDone || mk == markFailed) && !m.statusBusy && !m.checking
 			})
 			var failed string
 			h.inspect(func(m *Model) {
-				if r := m.results[m.nav.current().step]; r.Err != nil {
-					failed = r.Err.Error()
+				if r := m.panel.results[m.nav.current().step]; r.res.Err != nil {
+					failed = r.res.Err.Error()
 				}
 			})
 			if failed != "" {
@@ -186,143 +208,20 @@ func (h *harness) runTo(id string) {
 		if cur == id {
 			return
 		}
+		var before int
+		h.inspect(func(m *Model) { before = m.nav.cursor })
 		h.key("right")
-		h.waitFor("next panel", func(m *Model) bool { return m.nav.cursor > 0 && !m.busy() })
+		h.waitFor("next panel", func(m *Model) bool { return m.nav.cursor == before+1 && !m.busy() })
 	}
 }
 
-// settle waits for a fresh status after the last action.
+// settle waits until nothing runs and two status reads have come in
+// since, so the panes show the state after the last action.
 func (h *harness) settle() {
 	h.t.Helper()
-	h.waitFor("status", func(m *Model) bool { return !m.busy() && !m.statusBusy })
-}
-
-func TestGoldenWelcome(t *testing.T) {
-	h := start(t, goldenW, goldenH)
-	h.waitFor("engine detection", func(m *Model) bool { return !m.detecting })
-	out := h.screen()
-	if !strings.Contains(out, "▸ ● Simulated mesh") {
-		t.Errorf("the simulated mesh is not preselected without an engine:\n%s", out)
-	}
-	golden.RequireEqual(t, out)
-}
-
-func TestGoldenStepBeforeAndAfter(t *testing.T) {
-	h := start(t, goldenW, goldenH)
-	h.openLab()
-	t.Run("before", func(t *testing.T) {
-		out := h.screen()
-		requireContains(t, out, "Step 1 of 11", "Press enter to run this step", "Equivalent commands", "SIMULATED MESH")
-		golden.RequireEqual(t, out)
-	})
-	t.Run("after", func(t *testing.T) {
-		h.runTo("preflight")
-		h.settle()
-		out := h.screen()
-		requireContains(t, out, "✓ Done", "this machine can run the lab", "✓  1 Check the machine")
-		golden.RequireEqual(t, out)
-	})
-}
-
-func TestGoldenPanesAfterConnect(t *testing.T) {
-	h := start(t, goldenW, goldenH)
-	h.openLab()
-	h.runTo("connect")
-	h.settle()
-	out := h.screen()
-	requireContains(t, out, "eu: 3/3 configured, 3/3 connected", "us: 3/3 configured, 3/3 connected", "NodePort 32379")
-	golden.RequireEqual(t, out)
-}
-
-func TestGoldenChartAfterFailover(t *testing.T) {
-	h := start(t, goldenW, goldenH)
-	h.openLab()
-	h.runTo("scale-down")
-	h.settle()
-	out := h.screen()
-	if !strings.Contains(out, "Responses · failover") {
-		t.Errorf("chart does not show the failover probe:\n%s", out)
-	}
-	h.inspect(func(m *Model) {
-		if us := m.live[0]; us.Answers.US != 0 || us.Answers.EU != us.Requests {
-			t.Errorf("from US after scale-down: %+v, want every answer from EU", us)
-		}
-	})
-	golden.RequireEqual(t, out)
-}
-
-// TestWholeLabThroughKeys drives every step with key presses, plays in the
-// playground, tears down, and checks the final screen tells the failover
-// story in the history strip.
-func TestWholeLabThroughKeys(t *testing.T) {
-	h := start(t, goldenW, goldenH)
-	h.openLab()
-	h.runTo("scale-back")
-	h.key("right")
-	h.waitFor("playground", func(m *Model) bool { return m.nav.current().kind == panelPlayground })
-	h.key("tab", "+")
-	h.waitFor("EU scaled to 2", func(m *Model) bool { return !m.busy() && m.status[1].Demo.HelloWorld.Ready == 2 })
-	h.key("p")
-	h.waitFor("playground probe", func(m *Model) bool { return !m.busy() && len(m.history) == 12 })
-	h.key("right")
-	h.runTo("teardown")
-	h.settle()
-	out := h.screen()
-	requireContains(t, out, "local only", "global", "affinity", "failover", "back home", "playground", "kind clusters are deleted")
-	var hist []steps.ProbeRecord
-	h.inspect(func(m *Model) { hist = m.history })
-	phases := map[string][2]int{} // phase -> EU answers from US, from EU
-	for _, p := range hist {
-		v := phases[p.Phase]
-		v[p.Result.From.Index()] = p.Result.Answers.EU
-		phases[p.Phase] = v
-		if p.Phase == steps.PhaseFailover && p.Result.From == "us" && p.Result.Answers.EU != p.Result.Requests {
-			t.Errorf("failover probe from US: %+v, want all from EU", p.Result)
-		}
-		if p.Phase == steps.PhaseLocal && p.Result.From == "us" && p.Result.Answers.US != p.Result.Requests {
-			t.Errorf("local probe from US: %+v, want all from US", p.Result)
-		}
-	}
-	if len(phases) != 6 {
-		t.Errorf("history has phases %v, want the five of the story and the playground", phases)
-	}
-	golden.RequireEqual(t, out)
-}
-
-func TestGoldenTooSmall(t *testing.T) {
-	h := start(t, 80, 24)
-	h.waitFor("engine detection", func(m *Model) bool { return !m.detecting })
-	out := h.screen()
-	if !strings.Contains(out, "Enlarge the terminal to at least 100 x 34") {
-		t.Errorf("no too-small message:\n%s", out)
-	}
-	golden.RequireEqual(t, out)
-}
-
-// TestResize checks that shrinking and growing the terminal re-lays out
-// without losing state.
-func TestResize(t *testing.T) {
-	h := start(t, goldenW, goldenH)
-	h.openLab()
-	h.runTo("preflight")
-	h.tm.Send(tea.WindowSizeMsg{Width: 90, Height: 30})
-	h.waitFor("too small", func(m *Model) bool { return strings.Contains(m.View().Content, "Enlarge") })
-	h.tm.Send(tea.WindowSizeMsg{Width: 110, Height: 36})
-	h.waitFor("narrow layout", func(m *Model) bool { return m.cache.layout.narrow && !m.cache.layout.small })
-	out := h.screen()
-	for i, line := range strings.Split(out, "\n") {
-		if w := ansi.StringWidth(line); w > 110 {
-			t.Errorf("line %d is %d cells wide at 110 columns: %q", i, w, line)
-		}
-	}
-	if strings.Count(out, "\n")+1 > 36 {
-		t.Errorf("frame is taller than the terminal")
-	}
-	h.inspect(func(m *Model) {
-		if m.nav.marks[0] != markDone {
-			t.Error("resizing lost the done step")
-		}
-	})
+	h.waitFor("the end of the action", func(m *Model) bool { return !m.busy() && !m.checking })
+	n := h.statuses.Load()
+	h.waitFor("fresh status", func(m *Model) bool { return h.statuses.Load() >= n+2 && !m.statusBusy })
 }
 
 // requireContains reports each wanted text missing from the screen.
@@ -330,9 +229,156 @@ func requireContains(t *testing.T, out string, wants ...string) {
 	t.Helper()
 	for _, want := range wants {
 		if !strings.Contains(out, want) {
-			t.Errorf("the screen misses %q", want)
+			t.Errorf("the screen misses %q:\n%s", want, out)
 		}
 	}
+}
+
+// requireFits checks that the frame fills the terminal exactly: h lines of
+// at most w cells.
+func requireFits(t *testing.T, out string, w, h int) {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	if len(lines) != h {
+		t.Errorf("the frame has %d lines at %d x %d", len(lines), w, h)
+	}
+	for i, ln := range lines {
+		if n := ansi.StringWidth(ln); n > w {
+			t.Errorf("line %d is %d cells wide at %d columns: %q", i, n, w, ln)
+		}
+	}
+}
+
+// goldenSizes are the terminals the goldens are made at: a default
+// terminal, two in between, and a large one.
+var goldenSizes = []struct{ w, h int }{{80, 24}, {100, 34}, {120, 40}, {160, 48}}
+
+// TestGolden walks the lab at each size and keeps the same moments: the
+// welcome, a step before and after it runs, the panes after connect, the
+// chart after the failover and the end of the lab with its history. In
+// the compact layout (below 120 x 40) the moments that are about the
+// clusters or the probes are taken in their view (keys 2 and 3).
+func TestGolden(t *testing.T) {
+	for _, size := range goldenSizes {
+		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
+			h := start(t, size.w, size.h)
+			compact := size.w < dashWidth || size.h < dashHeight
+			shot := func(name string, view string, wants ...string) {
+				t.Helper()
+				if compact && view != "" {
+					h.key(view)
+				}
+				out := h.screen()
+				if compact && view != "" {
+					h.key("1")
+				}
+				t.Run(name, func(t *testing.T) {
+					requireFits(t, out, size.w, size.h)
+					requireContains(t, out, wants...)
+					golden.RequireEqual(t, out)
+				})
+			}
+			h.waitFor("engine detection", func(m *Model) bool { return !m.welcome.detecting })
+			shot("welcome", "", "Simulated mesh", "enter starts the lab")
+			h.key("enter")
+			h.waitFor("the lab", func(m *Model) bool { return m.phase == phaseLab && m.panes.have })
+			shot("step-before", "", "Step 1 of 11", "Press enter to run this step", "Equivalent commands")
+			h.runTo("preflight")
+			h.settle()
+			shot("step-after", "", "✓ Done", "this machine can run the lab")
+			h.runTo("connect")
+			h.settle()
+			shot("panes-after-connect", "2", "eu: 3/3 configured, 3/3 connected", "us: 3/3 configured, 3/3 connected")
+			h.runTo("scale-down")
+			h.settle()
+			shot("chart-after-failover", "3", "Responses · failover")
+			h.runTo("scale-back")
+			h.key("right")
+			h.waitFor("playground", func(m *Model) bool { return m.nav.current().kind == panelPlayground })
+			h.key("right")
+			h.runTo("teardown")
+			h.settle()
+			shot("end-of-lab", "3", "local only", "global", "affinity", "failover", "back home")
+			if compact {
+				shot("end-of-lab-step", "", "Tear down")
+			}
+		})
+	}
+}
+
+// TestWholeLabThroughKeys drives every step with key presses, plays in the
+// playground, tears down, and checks the history tells the story.
+func TestWholeLabThroughKeys(t *testing.T) {
+	h := start(t, 160, 48)
+	h.openLab()
+	h.runTo("scale-back")
+	h.key("right")
+	h.waitFor("playground", func(m *Model) bool { return m.nav.current().kind == panelPlayground })
+	h.key("tab", "+")
+	h.waitFor("EU scaled to 2", func(m *Model) bool { return !m.busy() && m.panes.st[1].Demo.HelloWorld.Ready == 2 })
+	h.key("p")
+	h.waitFor("playground probe", func(m *Model) bool { return !m.busy() && len(m.probes.history) == 12 })
+	h.key("right")
+	h.runTo("teardown")
+	h.settle()
+	out := h.screen()
+	requireContains(t, out, "local only", "global", "affinity", "failover", "back home", "playground", "kind clusters are deleted")
+	var hist []steps.ProbeRecord
+	h.inspect(func(m *Model) { hist = m.probes.history })
+	phases := map[string]bool{}
+	for _, p := range hist {
+		phases[p.Phase] = true
+		if p.Phase == steps.PhaseFailover && p.Result.From == "us" && p.Result.Answers.EU != p.Result.Requests {
+			t.Errorf("failover probe from US: %+v, want all from EU", p.Result)
+		}
+		if p.Phase == steps.PhaseLocal && p.Result.From == "us" && p.Result.Answers.US != p.Result.Requests {
+			t.Errorf("local probe from US: %+v, want all from US", p.Result)
+		}
+		if p.Phase == steps.PhasePlayground && !strings.Contains(p.Label, "EU global, 2 replicas") {
+			t.Errorf("playground probe labelled %q, want EU's 2 replicas in it", p.Label)
+		}
+	}
+	if len(phases) != 6 {
+		t.Errorf("history has phases %v, want the five of the story and the playground", phases)
+	}
+}
+
+// TestTooSmall: below 80 x 24 a message asks for more room, and it fits
+// any size, down to 20 x 5 and smaller.
+func TestTooSmall(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{79, 24}, {80, 23}, {40, 10}, {20, 5}, {12, 3}, {1, 1}} {
+		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
+			st := newStyles()
+			out := normalize(strings.Join(renderSmall(&st, size.w, size.h), "\n"))
+			requireFits(t, out, size.w, size.h)
+			if size.w >= 12 && !strings.Contains(strings.Join(strings.Fields(out), " "), "80") {
+				t.Errorf("the message does not say what size is needed:\n%s", out)
+			}
+		})
+	}
+	h := start(t, 20, 5)
+	h.waitFor("engine detection", func(m *Model) bool { return !m.welcome.detecting })
+	out := h.screen()
+	requireFits(t, out, 20, 5)
+	golden.RequireEqual(t, out)
+}
+
+// TestResize checks that shrinking and growing the terminal re-lays out
+// without losing state, in every mode.
+func TestResize(t *testing.T) {
+	h := start(t, 160, 48)
+	h.openLab()
+	h.runTo("preflight")
+	for _, size := range []struct{ w, h int }{{60, 20}, {110, 36}, {80, 24}, {130, 45}, {200, 60}} {
+		h.tm.Send(tea.WindowSizeMsg{Width: size.w, Height: size.h})
+		h.waitFor("the new size", func(m *Model) bool { return m.lay.w == size.w && m.lay.h == size.h })
+		requireFits(t, h.screen(), size.w, size.h)
+	}
+	h.inspect(func(m *Model) {
+		if m.nav.marks[0] != markDone {
+			t.Error("resizing lost the done step")
+		}
+	})
 }
 
 // gateClock holds every simulated delay until the test opens the gate, so
@@ -348,34 +394,20 @@ func (g gateClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// TestQuitWhileRunning checks that quitting during an action asks first,
-// then waits for the action to end, leaving its work complete and recorded.
-func TestQuitWhileRunning(t *testing.T) {
-	gate := gateClock{open: make(chan struct{})}
-	opts := testOptionsWith(t, gate)
-	var sess *steps.Session
-	open := opts.Open
-	opts.Open = func(ctx context.Context, backend string) (*steps.Session, error) {
-		s, err := open(ctx, backend)
-		sess = s
-		return s, err
-	}
-	h := startWith(t, goldenW, goldenH, opts)
-	h.openLab()
-	h.runTo("preflight")
-	h.key("right", "enter")
-	h.waitFor("create running", func(m *Model) bool { return m.nav.running == m.nav.cursor })
-	h.key("q")
-	h.waitFor("the confirmation", func(m *Model) bool { return m.confirmQuit })
-	requireContains(t, h.screen(), "Quit when it finishes")
-	h.key("y")
-	h.waitFor("quit pending", func(m *Model) bool { return m.quitAfter && !m.confirmQuit })
-	close(gate.open)
-	fm := h.tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Minute)).(*Model)
-	if fm.nav.marks[1] != markDone {
-		t.Errorf("create-clusters mark %v after quitting, want done", fm.nav.marks[1])
-	}
-	if r, ok := sess.Journal.Step("create-clusters"); !ok || r.Finished.IsZero() {
-		t.Errorf("the journal does not record the finished step: %+v", r)
-	}
+// fakeNow is a clock the test moves by hand.
+type fakeNow struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (f *fakeNow) now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.t
+}
+
+func (f *fakeNow) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.t = f.t.Add(d)
 }

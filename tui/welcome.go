@@ -7,64 +7,133 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 )
 
-// renderWelcome is the first screen: what the lab does, and where the
-// clusters will run.
-func (m *Model) renderWelcome(l layout) string {
-	w := min(96, l.w-4)
-	var b strings.Builder
-	b.WriteString(m.st.subtitle.Render("Multi-cluster networking with Cilium Cluster Mesh") + "\n\n")
-	for _, ln := range headless.Wrap("Two Kubernetes clusters, US and EU, joined by Cilium Cluster Mesh. Each step explains itself, shows the kind / cilium / kubectl commands you would type, runs them for you, and charts which cluster answered.", w) {
-		b.WriteString(m.st.text.Render(ln) + "\n")
-	}
-	b.WriteString("\n" + m.st.title.Render("What you will do") + "\n")
-	for i, t := range m.titles {
-		fmt.Fprintf(&b, "  %s %s\n", m.st.muted.Render(fmt.Sprintf("%2d", i+1)), t)
-	}
-	b.WriteString("\n" + m.st.title.Render("Where the clusters run") + "\n")
-	real := "Docker or Podman: "
-	switch {
-	case m.detecting:
-		real += m.spinner.View() + " looking for an engine…"
-	case m.engineErr != nil:
-		real += m.st.warn.Render("none answers") + m.st.muted.Render(" (clustermesh-lab doctor tells why)")
-	default:
-		real += m.st.ok.Render(m.engine + " answers")
-	}
-	b.WriteString(m.option(backendKind, "Real kind clusters", real) + "\n")
-	b.WriteString(m.option(backendSim, "Simulated mesh", "no Docker needed; behaves as Cilium does, seeded and replayable") + "\n\n")
-	switch {
-	case m.phase == phaseOpening:
-		b.WriteString(m.spinner.View() + m.st.running.Render(" Opening the lab and reading the live state…"))
-	case m.openErr != nil:
-		for _, ln := range headless.Wrap("Could not open the lab: "+m.openErr.Error(), w) {
-			b.WriteString(m.st.fail.Render(ln) + "\n")
-		}
-		if h := cluster.HintOf(m.openErr); h != "" {
-			b.WriteString(m.st.keyHint.Render("What to do: ") + h + "\n")
-		}
-		b.WriteString(m.st.muted.Render("enter tries again"))
-	default:
-		b.WriteString(m.st.keyHint.Render("enter") + m.st.muted.Render(" starts the lab · ") + m.st.keyHint.Render("↑/↓") + m.st.muted.Render(" chooses · ") + m.st.keyHint.Render("q") + m.st.muted.Render(" quits"))
-	}
-	body := m.st.boxActive.Padding(1, 3).Render(b.String())
-	return lipgloss.Place(l.w, l.h-2, lipgloss.Center, lipgloss.Center, body)
+// welcome is the first screen: what the lab does, and where the clusters
+// will run.
+type welcome struct {
+	w, h      int
+	titles    []string // the steps' titles
+	shorts    []string // and short titles, for a small screen
+	choice    string
+	fixed     bool
+	engine    string
+	engineErr error
+	detecting bool
+	opening   bool
+	openErr   error
+	out       piece
 }
 
-// option is one backend choice with its radio mark.
-func (m *Model) option(kind, name, detail string) string {
-	mark, style := "○", m.st.muted
-	if m.choice == kind {
-		mark, style = "●", m.st.selected
+const welcomeIntro = "Two Kubernetes clusters, US and EU, joined by Cilium Cluster Mesh. Each step explains itself, " +
+	"shows the kind / cilium / kubectl commands you would type, runs them for you, and charts which cluster answered."
+
+// render centres the welcome box. On a small screen the steps are listed
+// in two columns by their short titles and the box loses its padding; on a
+// very small one the introduction goes too.
+func (v welcome) render(st *styles) []string {
+	w := min(96, v.w-4)
+	for _, fit := range []struct {
+		padY, padX    int
+		compact, tiny bool
+	}{{1, 3, false, false}, {0, 1, true, false}, {0, 1, true, true}} {
+		body := v.body(st, w-2-2*fit.padX, fit.compact, fit.tiny)
+		if len(body)+2+2*fit.padY > v.h && !fit.tiny {
+			continue
+		}
+		box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(colorAccent).
+			Padding(fit.padY, fit.padX).Render(strings.Join(body, "\n"))
+		placed := lipgloss.Place(v.w, v.h, lipgloss.Center, lipgloss.Center, box)
+		return fitLines(strings.Split(placed, "\n"), v.w, v.h)
 	}
-	cursor := "  "
-	if m.choice == kind {
-		cursor = m.st.keyHint.Render("▸ ")
+	return nil
+}
+
+func (v welcome) body(st *styles, w int, compact, tiny bool) []string {
+	lines := []string{st.subtitle.Render("Multi-cluster networking with Cilium Cluster Mesh")}
+	if !compact {
+		lines = append(lines, "")
+	}
+	if !tiny {
+		for _, ln := range wrap(welcomeIntro, w) {
+			lines = append(lines, st.text.Render(ln))
+		}
+	}
+	lines = append(lines, "", st.title.Render("What you will do"))
+	if compact {
+		half := (len(v.shorts) + 1) / 2
+		colW := w / 2
+		for i := range half {
+			row := padRight(fmt.Sprintf("  %s %s", st.muted.Render(fmt.Sprintf("%2d", i+1)), v.shorts[i]), colW)
+			if j := i + half; j < len(v.shorts) {
+				row += fmt.Sprintf("%s %s", st.muted.Render(fmt.Sprintf("%2d", j+1)), v.shorts[j])
+			}
+			lines = append(lines, row)
+		}
+	} else {
+		for i, t := range v.titles {
+			lines = append(lines, fmt.Sprintf("  %s %s", st.muted.Render(fmt.Sprintf("%2d", i+1)), t))
+		}
+	}
+	lines = append(lines, "", st.title.Render("Where the clusters run"))
+	engine := "Docker or Podman: "
+	switch {
+	case v.detecting:
+		engine += spinMark + " looking for an engine…"
+	case v.engineErr != nil:
+		engine += st.warn.Render("none answers") + st.muted.Render(" (clustermesh-lab doctor tells why)")
+	case v.engine == "":
+		engine += st.muted.Render("not looked for (--backend chose)")
+	default:
+		engine += st.ok.Render(v.engine + " answers")
+	}
+	lines = append(lines, v.option(st, backendKind, "Real kind clusters", engine, w)...)
+	lines = append(lines, v.option(st, backendSim, "Simulated mesh", "no Docker needed; behaves as Cilium does, seeded and replayable", w)...)
+	lines = append(lines, "")
+	switch {
+	case v.opening:
+		lines = append(lines, spinMark+st.running.Render(" Opening the lab and reading the live state…"))
+	case v.openErr != nil:
+		for _, ln := range wrap("Could not open the lab: "+v.openErr.Error(), w) {
+			lines = append(lines, st.fail.Render(ln))
+		}
+		if h := cluster.HintOf(v.openErr); h != "" {
+			for _, ln := range wrap("What to do: "+h, w) {
+				lines = append(lines, st.keyHint.Render(ln))
+			}
+		}
+		lines = append(lines, st.muted.Render("enter tries again"))
+	default:
+		lines = append(lines, st.keyHint.Render("enter")+st.muted.Render(" starts the lab · ")+st.keyHint.Render("↑/↓")+st.muted.Render(" chooses · ")+st.keyHint.Render("q")+st.muted.Render(" quits"))
+	}
+	for i, ln := range lines {
+		if width(ln) > w {
+			lines[i] = fit(ln, w)
+		}
+	}
+	return lines
+}
+
+// option is one backend choice with its radio mark; its detail goes on the
+// lines below when it does not fit beside.
+func (v welcome) option(st *styles, kind, name, detail string, w int) []string {
+	mark, style, cursor := "○", st.muted, "  "
+	if v.choice == kind {
+		mark, style, cursor = "●", st.selected, st.keyHint.Render("▸ ")
 	}
 	if kind == backendSim {
-		name += " " + m.st.simBadge.Render("SIMULATED")
+		name += " " + st.simBadge.Render("SIMULATED")
 	}
-	return cursor + style.Render(mark+" ") + style.Render(padRight(name, 20)) + "  " + detail
+	head := cursor + style.Render(mark+" ") + padRight(style.Render(name), 20)
+	if width(head)+2+width(detail) <= w {
+		return []string{head + "  " + detail}
+	}
+	out := []string{head}
+	if width(detail) <= w-6 {
+		return append(out, "      "+detail)
+	}
+	for _, ln := range wrap(ansiStrip(detail), w-6) {
+		out = append(out, "      "+st.muted.Render(ln))
+	}
+	return out
 }
