@@ -136,10 +136,14 @@ func (h *harness) screen() string {
 var (
 	durations = regexp.MustCompile(`\d+(\.\d+)?(ms|s)\b`)
 	clockTime = regexp.MustCompile(`\b\d\d:\d\d(:\d\d)?\b`)
+	// The simulated mesh configures both clusters at once when it
+	// connects them, as cilium-cli does: these two lines come in either order.
+	connectBoth = regexp.MustCompile(`Configuring Cilium in cluster 'kind-(us|eu)' to connect to cluster 'kind-(eu|us)'`)
 )
 
 func normalize(s string) string {
 	s = ansi.Strip(s)
+	s = connectBoth.ReplaceAllString(s, "Configuring Cilium in cluster 'kind-..' to connect to cluster 'kind-..'")
 	s = clockTime.ReplaceAllString(s, "hh:mm")
 	return durations.ReplaceAllString(s, "#s")
 }
@@ -155,6 +159,8 @@ func (h *harness) key(keys ...string) {
 			h.tm.Send(tea.KeyPressMsg{Code: tea.KeyLeft})
 		case "tab":
 			h.tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
+		case "home":
+			h.tm.Send(tea.KeyPressMsg{Code: tea.KeyHome})
 		case "ctrl+c":
 			h.tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
 		default:
