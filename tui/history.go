@@ -187,9 +187,8 @@ func (p probes) historyBox(st *styles, w, h int) []string {
 		}
 	}
 	if len(rows) < h-2 {
-		rows = append(rows, "", st.muted.Render("Each round: the answers from US's busybox above, EU's below; ")+
-			st.us.Render(glyphUS)+st.muted.Render(" US, ")+st.eu.Render(glyphEU)+st.muted.Render(" EU, ")+
-			st.errs.Render(glyphErr)+st.muted.Render(" failed."))
+		rows = append(rows, "", st.us.Render(glyphUS)+st.muted.Render(" US  ")+st.eu.Render(glyphEU)+st.muted.Render(" EU  ")+
+			st.errs.Render(glyphErr)+st.muted.Render(" failed · from US's busybox above, EU's below"))
 	}
 	for _, c := range cols {
 		if c.label == "" || len(rows) >= h-2 {

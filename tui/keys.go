@@ -16,7 +16,7 @@ type keyMap struct {
 	Copy, Help, Quit                key.Binding
 	Choose, Start                   key.Binding
 	Cluster, Global, Shared         key.Binding
-	Affinity, More, Fewer           key.Binding
+	Affinity, More, Fewer, Replicas key.Binding
 	Yes, No                         key.Binding
 }
 
@@ -43,12 +43,13 @@ func newKeyMap() keyMap {
 		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
 		Choose:     b([]string{"up", "down", "k", "j", "tab"}, "↑/↓", "choose"),
 		Start:      b([]string{"enter"}, "enter", "start"),
-		Cluster:    b([]string{"tab"}, "tab", "US / EU"),
+		Cluster:    b([]string{"tab"}, "tab", "US/EU"),
 		Global:     b([]string{"g"}, "g", "global"),
 		Shared:     b([]string{"s"}, "s", "shared"),
 		Affinity:   b([]string{"a"}, "a", "affinity"),
 		More:       b([]string{"+", "="}, "+", "replica"),
 		Fewer:      b([]string{"-"}, "-", "replica"),
+		Replicas:   b([]string{"+", "=", "-"}, "+/-", "replicas"),
 		Yes:        b([]string{"y", "Y"}, "y", "yes"),
 		No:         b([]string{"n", "N", "esc"}, "n", "no"),
 	}
@@ -60,27 +61,33 @@ type helpKeys struct {
 	welcome    bool
 	playground bool
 	compact    bool
+	// panel is set when the step panel (or the playground) shows, so its
+	// scrolling keys apply.
+	panel bool
 }
 
 // ShortHelp is the footer's help, most useful first: when the line is too
-// narrow, bindings are dropped from the end, but never ? and q.
+// narrow, bindings are dropped from the end, but never ? and q. The
+// playground's own keys are in its table.
 func (h helpKeys) ShortHelp() []key.Binding {
 	k := h.k
-	switch {
-	case h.welcome:
+	if h.welcome {
 		return []key.Binding{k.Choose, k.Start, k.Help, k.Quit}
-	case h.playground:
-		b := []key.Binding{k.Cluster, k.Global, k.Shared, k.Affinity, k.More, k.Fewer, k.Probe}
-		if h.compact {
-			b = append(b, k.Views)
-		}
-		return append(b, k.Next, k.Prev, k.Copy, k.Help, k.Quit)
 	}
 	b := []key.Binding{k.Run, k.Next, k.Prev}
+	if h.playground {
+		b = []key.Binding{k.Probe, k.Cluster, k.Next, k.Prev}
+	}
 	if h.compact {
 		b = append(b, k.Views)
 	}
-	return append(b, k.ScrollDown, k.Probe, k.Explain, k.Copy, k.Help, k.Quit)
+	if h.panel {
+		b = append(b, k.ScrollDown)
+	}
+	if !h.playground {
+		b = append(b, k.Probe, k.Explain)
+	}
+	return append(b, k.Copy, k.Help, k.Quit)
 }
 
 // FullHelp is the help shown with ?.
@@ -90,7 +97,7 @@ func (h helpKeys) FullHelp() [][]key.Binding {
 		{k.Run, k.Next, k.Prev, k.Probe, k.Explain, k.Copy},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Views, k.NextView, k.Help, k.Quit},
-		{k.Cluster, k.Global, k.Shared, k.Affinity, k.More, k.Fewer},
+		{k.Cluster, k.Global, k.Shared, k.Affinity, k.Replicas},
 	}
 }
 

@@ -296,7 +296,7 @@ func (m *Model) setView(v view) {
 	m.view = v
 	m.tabs.active = v
 	m.tabs.fresh[v] = false
-	m.dirty |= dTabs
+	m.dirty |= dTabs | dFooter
 }
 
 // syncLab pushes the lab's state (the cursor, the marks, what runs) into
@@ -447,7 +447,8 @@ func (m *Model) syncFooter() {
 	case m.quitAfter:
 		f.status = "Quitting when the current action ends (ctrl+c interrupts it)"
 	}
-	h := helpKeys{k: m.keys, welcome: m.phase != phaseLab, compact: m.lay.mode == modeCompact}
+	compact := m.lay.mode == modeCompact
+	h := helpKeys{k: m.keys, welcome: m.phase != phaseLab, compact: compact, panel: !compact || m.view == viewStep}
 	h.playground = m.phase == phaseLab && m.nav.current().kind == panelPlayground
 	f.keys = h.ShortHelp()
 }

@@ -82,7 +82,7 @@ func (g playground) document(st *styles) []string {
 	}
 	doc = append(doc, "")
 	const labelW, colW = 16, 28
-	head := padRight("", labelW)
+	head := padRight(st.muted.Render("tab switches"), labelW)
 	for _, c := range cluster.Names() {
 		name := st.cluster(c).Bold(true).Render(c.Label())
 		if c == g.sel {
@@ -141,14 +141,19 @@ func (g playground) document(st *styles) []string {
 	return doc
 }
 
-// actionLine says what runs, or what the keys do.
+// actionLine says what runs, what the last probe found, or what to do.
 func (g playground) actionLine(st *styles) string {
 	switch {
 	case g.action != "":
 		return spinMark + st.running.Render(" "+g.action+"… ") + st.muted.Render(round(g.now.Sub(g.started)))
 	case g.lastErr != nil:
 		return st.fail.Render("✗ " + g.lastErr.Error())
+	case len(g.last) > 0:
+		line := st.accent.Render("↻ Latest probe")
+		for _, rec := range g.last {
+			line += st.muted.Render(" · ") + st.text.Render(fmt.Sprintf("from %s: %s", rec.Result.From.Label(), steps.DescribeProbe(rec.Result)))
+		}
+		return line
 	}
-	return st.keyHint.Render("tab") + st.muted.Render(" US/EU · ") + st.keyHint.Render("g s a +/-") +
-		st.muted.Render(" change · ") + st.keyHint.Render("p") + st.muted.Render(" probes both clusters")
+	return st.keyHint.Render("▶ Change a setting, then p probes both clusters")
 }
