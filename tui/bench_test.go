@@ -57,7 +57,7 @@ func BenchmarkUpdateSpinnerTick(b *testing.B) {
 
 // filledModel runs the lab on the simulated mesh up to scale-back and
 // loads the result into a model at 160x48, without a program.
-func filledModel(b *testing.B) *Model {
+func filledModel(b testing.TB) *Model {
 	b.Helper()
 	opts := testOptions(b)
 	sess, err := opts.Open(context.Background(), backendSim)

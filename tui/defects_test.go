@@ -105,9 +105,7 @@ func TestSecondCtrlCInterrupts(t *testing.T) {
 func TestReprobeAfterThePlaygroundIsANewRound(t *testing.T) {
 	h := start(t, 160, 48)
 	h.openLab()
-	h.runTo("scale-back")
-	h.key("right")
-	h.waitFor("playground", func(m *Model) bool { return m.nav.current().kind == panelPlayground })
+	h.toPlayground()
 	h.key("-") // US from 1 replica to 0; US keeps affinity local
 	h.waitFor("US scaled to 0", func(m *Model) bool { return !m.busy() && m.panes.st[0].Demo.HelloWorld.Desired == 0 })
 	var before []steps.ProbeRecord

@@ -29,7 +29,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case keyIs(msg, k.Help) || m.showHelp:
 		m.showHelp = !m.showHelp && keyIs(msg, k.Help)
-		m.dirty |= dHelp | dPanel | dPlay
+		m.dirty |= dHelp
 		return nil
 	}
 	switch m.phase {
@@ -333,7 +333,7 @@ func (m *Model) onEvent(msg tea.Msg) tea.Cmd {
 	case probeMsg:
 		m.probes.update(msg.update)
 		m.dirty |= dProbes
-		if m.view != viewProbes && !m.tabs.fresh[viewProbes] {
+		if m.lay.mode == modeCompact && m.view != viewProbes && !m.tabs.fresh[viewProbes] {
 			m.tabs.fresh[viewProbes] = true // a dot on the tab: the chart moved
 			m.dirty |= dTabs
 		}

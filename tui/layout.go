@@ -111,6 +111,8 @@ func (m *Model) frame() string {
 	}
 	row(m.header.out)
 	switch {
+	case m.showHelp && m.phase != phaseLab:
+		rows(m.helpOut)
 	case m.phase != phaseLab:
 		rows(m.welcome.out.lines)
 	case l.mode == modeDashboard:
@@ -129,10 +131,12 @@ func (m *Model) frame() string {
 		rows(m.probes.out.lines)
 	default:
 		row(m.tabs.out.lines[0])
-		switch m.view {
-		case viewClusters:
+		switch {
+		case m.showHelp:
+			rows(m.helpOut)
+		case m.view == viewClusters:
 			rows(m.panes.out)
-		case viewProbes:
+		case m.view == viewProbes:
 			rows(m.probes.out.lines)
 		default:
 			rows(m.mainPiece())

@@ -338,7 +338,7 @@ func (m *Model) commandsOf(i int) []steps.Command {
 // refresh lays the screen out again if its size changed, renders the
 // pieces marked dirty, and starts or stops the spinner.
 func (m *Model) refresh() tea.Cmd {
-	if m.dirty&dFooter != 0 || m.dirty&dLayout != 0 {
+	if m.dirty&(dFooter|dLayout) != 0 {
 		m.syncFooter()
 		m.footer.w = m.w
 		m.footer.out = m.footer.render(&m.st)
@@ -348,6 +348,8 @@ func (m *Model) refresh() tea.Cmd {
 	}
 	if m.dirty&dLayout != 0 {
 		m.layOut()
+		m.syncFooter() // the keys depend on the mode; the height does not
+		m.footer.out = m.footer.render(&m.st)
 	}
 	d, st, g := m.dirty, &m.st, m.spin.glyph()
 	m.dirty = 0
@@ -386,9 +388,13 @@ func (m *Model) refresh() tea.Cmd {
 		if d&dProbes != 0 {
 			m.probes.out = newPiece(m.probes.render(st), g)
 		}
-		if d&dHelp != 0 && m.showHelp {
-			m.helpOut = m.renderHelp(m.panel.w, m.panel.h)
+	}
+	if d&dHelp != 0 && m.showHelp {
+		hw, hh := m.panel.w, m.panel.h
+		if m.phase != phaseLab {
+			hw, hh = m.welcome.w, m.welcome.h
 		}
+		m.helpOut = m.renderHelp(hw, hh)
 	}
 	return m.spin.run(m.spinning())
 }
@@ -455,9 +461,10 @@ func (m *Model) syncFooter() {
 
 // renderHelp is the full help in the step panel's place.
 func (m *Model) renderHelp(w, h int) []string {
-	m.help.SetWidth(w - 4)
+	hm := m.help
+	hm.SetWidth(w - 4)
 	lines := []string{m.st.subtitle.Render("Keys"), ""}
-	lines = append(lines, strings.Split(m.help.FullHelpView(helpKeys{k: m.keys}.FullHelp()), "\n")...)
+	lines = append(lines, strings.Split(hm.FullHelpView(helpKeys{k: m.keys}.FullHelp()), "\n")...)
 	lines = append(lines, "")
 	note := "Previous steps are read-only: going back never re-runs them. Below 120 x 40 the step, the clusters and the probes are views: 1, 2, 3 or v. Any key closes this help."
 	for _, ln := range wrap(note, w-4) {

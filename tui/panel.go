@@ -88,8 +88,8 @@ func (p *stepPanel) show(st *styles, idx int, s steps.Step, cmds []steps.Command
 	if changed {
 		_, ran := p.results[idx]
 		p.sc = scroller{follow: ran || len(p.logs[idx]) > 0}
+		p.rewrap(st)
 	}
-	p.rewrap(st)
 }
 
 // setSize lays the panel out anew.

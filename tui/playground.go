@@ -65,8 +65,6 @@ func (g *playground) scroll(st *styles, delta int) {
 	g.sc = g.sc.scroll(delta, len(g.document(st)), docRows(g.h))
 }
 
-func (g *playground) page() int { return max(1, docRows(g.h)-1) }
-
 func (g playground) render(st *styles) []string {
 	title := st.subtitle.Render("Playground") + "  " + st.title.Render("Ask the mesh your own what-if questions")
 	return st.docPanel(title, g.document(st), g.actionLine(st), g.sc, g.w, g.h)

@@ -8,14 +8,13 @@ import (
 // stepList shows every panel of the lab with its mark: a column beside the
 // step panel on a wide screen, else one line of marks.
 type stepList struct {
-	w, h    int
-	column  bool
-	labels  []string // per panel: "4 Enable Cluster Mesh", "★  Playground"
-	nav     nav
-	nSteps  int
-	out     piece
-	marks   string // the line of marks, for the tabs
-	visible bool
+	w, h   int
+	column bool
+	labels []string // per panel: "4 Enable Cluster Mesh", "★  Playground"
+	nav    nav
+	nSteps int
+	out    piece
+	marks  string // the line of marks, for the tabs
 }
 
 // glyph is a panel's mark: done, running (the spinner), failed, torn down

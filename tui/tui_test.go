@@ -221,6 +221,14 @@ func (h *harness) runTo(id string) {
 	}
 }
 
+// toPlayground runs the story's steps and goes on to the playground.
+func (h *harness) toPlayground() {
+	h.t.Helper()
+	h.runTo("scale-back")
+	h.key("right")
+	h.waitFor("playground", func(m *Model) bool { return m.nav.current().kind == panelPlayground })
+}
+
 // settle waits until nothing runs and two status reads have come in
 // since, so the panes show the state after the last action.
 func (h *harness) settle() {
@@ -298,9 +306,7 @@ func TestGolden(t *testing.T) {
 			h.runTo("scale-down")
 			h.settle()
 			shot("chart-after-failover", "3", "Responses · failover")
-			h.runTo("scale-back")
-			h.key("right")
-			h.waitFor("playground", func(m *Model) bool { return m.nav.current().kind == panelPlayground })
+			h.toPlayground()
 			h.key("right")
 			h.runTo("teardown")
 			h.settle()
@@ -317,9 +323,7 @@ func TestGolden(t *testing.T) {
 func TestWholeLabThroughKeys(t *testing.T) {
 	h := start(t, 160, 48)
 	h.openLab()
-	h.runTo("scale-back")
-	h.key("right")
-	h.waitFor("playground", func(m *Model) bool { return m.nav.current().kind == panelPlayground })
+	h.toPlayground()
 	h.key("tab", "+")
 	h.waitFor("EU scaled to 2", func(m *Model) bool { return !m.busy() && m.panes.st[1].Demo.HelloWorld.Ready == 2 })
 	h.key("p")
@@ -416,4 +420,33 @@ func (f *fakeNow) advance(d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.t = f.t.Add(d)
+}
+
+// A spinner tick renders no piece again: it replaces one glyph in the
+// lines that show the spinner, and the status refresh that brings nothing
+// new renders nothing either.
+func TestTicksRenderNothing(t *testing.T) {
+	m := filledModel(t)
+	m.Update(tea.KeyPressMsg{Code: 'p', Text: "p"})
+	if !m.busy() {
+		t.Fatal("p did not start a probe")
+	}
+	first := func(lines []string) *string { return &lines[0] }
+	panes, probes, list := first(m.panes.out), first(m.probes.out.lines), first(m.list.out.lines)
+	before := m.View().Content
+	m.Update(spinTickMsg{tag: m.spin.tag})
+	after := m.View().Content
+	if first(m.panes.out) != panes || first(m.probes.out.lines) != probes || first(m.list.out.lines) != list {
+		t.Error("a spinner tick rendered a piece again")
+	}
+	if before == after {
+		t.Error("a spinner tick did not move the spinner")
+	}
+	if strings.Count(ansi.Strip(before), "\n") != strings.Count(ansi.Strip(after), "\n") {
+		t.Error("a spinner tick changed the frame's shape")
+	}
+	m.Update(statusMsg{st: m.panes.st})
+	if first(m.panes.out) != panes {
+		t.Error("a status refresh with nothing new rendered the panes again")
+	}
 }
