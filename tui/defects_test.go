@@ -52,7 +52,7 @@ func TestQuitWhileRunning(t *testing.T) {
 	h.key("y")
 	h.waitScreen("Quitting when the current action ends")
 	close(gate.open)
-	fm := h.tm.FinalModel(t, teatest.WithFinalTimeout(20*time.Second)).(*Model)
+	fm := h.tm.FinalModel(t, teatest.WithFinalTimeout(hangGuard)).(*Model)
 	if fm.nav.marks[1] != markDone {
 		t.Errorf("create-clusters mark %v after quitting, want done", fm.nav.marks[1])
 	}
@@ -72,7 +72,7 @@ func TestQuitAfterTheActionEnded(t *testing.T) {
 	h.waitFor("create done", func(m *Model) bool { return !m.busy() })
 	h.waitScreen("Nothing runs now. Quit? [y/n]")
 	h.key("y")
-	fm := h.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	fm := h.tm.FinalModel(t, teatest.WithFinalTimeout(hangGuard)).(*Model)
 	if fm.quitAfter {
 		t.Error("y with nothing running waited for an action to end")
 	}
@@ -90,7 +90,7 @@ func TestSecondCtrlCInterrupts(t *testing.T) {
 	h.waitScreen("Quit when it finishes")
 	h.key("ctrl+c")
 	// The gate never opens: only the interruption ends the step.
-	fm := h.tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
+	fm := h.tm.FinalModel(t, teatest.WithFinalTimeout(hangGuard)).(*Model)
 	if !fm.interrupted || fm.nav.marks[1] == markDone {
 		t.Errorf("after a second ctrl+c: interrupted %v, create-clusters mark %v", fm.interrupted, fm.nav.marks[1])
 	}
@@ -253,7 +253,7 @@ func TestTornDownLab(t *testing.T) {
 	h.key("enter")
 	h.waitScreen("start a new lab (--fresh) to run it again")
 	h.key("q")
-	h.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model).sess.Close() // let go of the lab directory
+	h.tm.FinalModel(t, teatest.WithFinalTimeout(hangGuard)).(*Model).sess.Close() // let go of the lab directory
 
 	// Opened again: the same marks, from the live state and the journal.
 	h2 := startWith(t, 160, 48, testOptionsIn(t, dir, nil))

@@ -53,6 +53,10 @@ func testOptionsIn(t testing.TB, dir string, clock sim.Clock) Options {
 	}
 }
 
+// hangGuard is how long a test waits for the program before it gives up:
+// a guard against hangs, not a speed limit (-race on a busy machine is slow).
+const hangGuard = 3 * time.Minute
+
 // peek runs fn on the model inside the program's event loop, where reading
 // it is safe.
 type peek struct {
@@ -98,7 +102,7 @@ func (h *harness) inspect(fn func(*Model)) {
 	h.tm.Send(p)
 	select {
 	case <-p.done:
-	case <-time.After(time.Minute):
+	case <-time.After(hangGuard):
 		h.t.Fatal("the program did not answer")
 	}
 }
@@ -106,7 +110,7 @@ func (h *harness) inspect(fn func(*Model)) {
 // waitFor polls the model until cond holds.
 func (h *harness) waitFor(what string, cond func(*Model) bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(3 * time.Minute) // a hang guard: -race on a busy machine is slow
+	deadline := time.Now().Add(hangGuard)
 	for time.Now().Before(deadline) {
 		ok := false
 		h.inspect(func(m *Model) { ok = cond(m) })
