@@ -24,10 +24,11 @@ func NewRunner(env *Env) *Runner { return &Runner{Steps: All(), Env: env} }
 // steps before it.
 //
 // The teardown is the exception, as it undoes everything: it completes the
-// lab only when the journal shows every earlier step ran, and then only the
-// steps whose check still passes (the machine's preflight) are done, the
-// others' clusters being gone. A teardown that started is resumed, not
-// skipped over; a lab that was only ever torn down starts from the top.
+// lab only when the journal shows the lab did something the teardown undid
+// (a step that ran and whose check no longer passes), and then only the
+// steps whose check still passes (the machine's preflight) are done. A
+// teardown that started is resumed, not skipped over; a lab that was only
+// ever torn down starts from the top.
 func (r *Runner) Resume(ctx context.Context) (next int, done []bool, err error) {
 	done = make([]bool, len(r.Steps))
 	st, err := r.Env.statuses(ctx)
@@ -43,16 +44,16 @@ func (r *Runner) Resume(ctx context.Context) (next int, done []bool, err error) 
 		}
 	}
 	td, err := Index(r.Steps, teardownID)
-	if err == nil && r.ranBefore(td) {
+	if err == nil {
 		_, started := r.Env.Journal.Step(teardownID)
 		switch {
-		case checks[td]:
+		case checks[td] && r.ranBefore(td, func(j int) bool { return !checks[j] }):
 			for i := range td {
 				done[i] = checks[i]
 			}
 			done[td] = true
 			return td + 1, done, nil
-		case started:
+		case started && !checks[td] && r.ranBefore(td, func(int) bool { return true }):
 			for i := range td {
 				done[i] = true
 			}
@@ -71,14 +72,15 @@ func (r *Runner) Resume(ctx context.Context) (next int, done []bool, err error) 
 	return next, done, nil
 }
 
-// ranBefore reports whether the journal records every step before step i.
-func (r *Runner) ranBefore(i int) bool {
-	for _, s := range r.Steps[:i] {
-		if _, ok := r.Env.Journal.Step(s.ID()); !ok {
-			return false
+// ranBefore reports whether the journal records a step j before step i
+// for which also(j) holds.
+func (r *Runner) ranBefore(i int, also func(j int) bool) bool {
+	for j, s := range r.Steps[:i] {
+		if _, ran := r.Env.Journal.Step(s.ID()); ran && also(j) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // RunStep runs one step, journaling and reporting it.
