@@ -306,7 +306,7 @@ func TestGolden(t *testing.T) {
 			shot("step-after", "", "✓ Done", "this machine can run the lab")
 			h.runTo("connect")
 			h.settle()
-			shot("panes-after-connect", "2", "eu: 3/3 configured, 3/3 connected", "us: 3/3 configured, 3/3 connected")
+			shot("panes-after-connect", "2", "peer link us→eu: up, synced", "peer link eu→us: up, synced", "agents 3/3 connected")
 			h.runTo("scale-down")
 			h.settle()
 			shot("chart-after-failover", "3", "Responses · failover")
