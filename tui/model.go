@@ -256,12 +256,21 @@ func (m *Model) onEngine(msg engineMsg) {
 
 func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 	m.statusBusy = false
-	if !m.panes.have || msg.err != m.panes.err || !reflect.DeepEqual(msg.st, m.panes.st) {
+	if !m.panes.have || errText(msg.err) != errText(m.panes.err) || !reflect.DeepEqual(msg.st, m.panes.st) {
 		m.panes.have, m.panes.st, m.panes.err = true, msg.st, msg.err
 		m.play.st = msg.st
 		m.dirty |= dPanes | dPlay
 	}
 	return m.statusTick()
+}
+
+// errText is an error's message, "" for none: each status read makes a new
+// error value, so errors are compared by what they say.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // onClock moves the elapsed time of what runs.
