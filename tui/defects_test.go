@@ -297,3 +297,23 @@ func panelText(h *harness) string {
 	h.inspect(func(m *Model) { s = m.panel.action(&m.st) + "\n" + strings.Join(m.panel.outcomeLines(&m.st), "\n") })
 	return ansi.Strip(s)
 }
+
+// A signal to the process while an action runs interrupts it and the guide
+// quits when it has returned, the step not recorded done; with nothing
+// running it quits at once.
+func TestSignalInterrupts(t *testing.T) {
+	h, _, sess := gatedLab(t, 160, 48)
+	runGated(h)
+	h.tm.Send(signalMsg{})
+	fm := h.tm.FinalModel(t, teatest.WithFinalTimeout(hangGuard)).(*Model)
+	if !fm.interrupted || fm.nav.marks[1] == markDone {
+		t.Errorf("after a signal: interrupted %v, create-clusters mark %v", fm.interrupted, fm.nav.marks[1])
+	}
+	if r, _ := sess().Journal.Step("create-clusters"); !r.Finished.IsZero() {
+		t.Error("the interrupted step is journaled as finished")
+	}
+	idle := start(t, 80, 24)
+	idle.waitFor("engine detection", func(m *Model) bool { return !m.welcome.detecting })
+	idle.tm.Send(signalMsg{})
+	idle.tm.FinalModel(t, teatest.WithFinalTimeout(hangGuard))
+}

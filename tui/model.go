@@ -186,6 +186,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.dirty |= dLayout
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
+	case signalMsg:
+		cmd = m.onSignal()
 	case flashDoneMsg:
 		if m.footer.expire(msg) {
 			m.dirty |= dFooter

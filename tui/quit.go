@@ -8,6 +8,19 @@ import tea "charm.land/bubbletea/v2"
 // the action, and once more leaves at once. A quit pending stops anything
 // new from starting.
 
+// signalMsg reports a signal to the process: the caller's context ended.
+type signalMsg struct{}
+
+// onSignal quits at once when nothing runs; otherwise the action, whose
+// context the signal ended, is interrupted and the guide quits when it
+// returns. A second signal leaves at once.
+func (m *Model) onSignal() tea.Cmd {
+	if !m.busy() {
+		return tea.Quit
+	}
+	return m.interrupt()
+}
+
 // onQuitKey handles q and ctrl+c outside the prompt.
 func (m *Model) onQuitKey(ctrlC bool) tea.Cmd {
 	switch {

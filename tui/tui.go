@@ -49,7 +49,13 @@ const (
 // the session it opened (nil if none), for the caller to close.
 func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (*steps.Session, error) {
 	m := New(ctx, opts)
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out))
+	// The caller's context ends on a signal (SIGINT, SIGTERM, SIGHUP): the
+	// guide then interrupts the running action and quits when it has
+	// returned, instead of Bubble Tea's own handler leaving at once with
+	// the action half done.
+	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out), tea.WithoutSignalHandler())
+	stop := context.AfterFunc(ctx, func() { p.Send(signalMsg{}) })
+	defer stop()
 	final, err := p.Run()
 	fm, _ := final.(*Model)
 	var sess *steps.Session
