@@ -208,23 +208,38 @@ func TestFooterMessagesAreTransient(t *testing.T) {
 	h.waitFor("the message to go by itself", func(m *Model) bool { return m.footer.flash == "" })
 }
 
-// Issue 10, defect 6: the probe command is shown whole, wrapped with a
-// continuation mark, never cut, at every size.
+// Issue 10, defect 6: the probe command is shown whole, with the request
+// count in use, wrapped with a continuation mark and never cut, at every
+// size.
 func TestProbeCommandShownWhole(t *testing.T) {
-	probe := `kubectl exec -it deploy/busybox-deployment -- /bin/sh -c 'for i in $(seq 1 10); do wget -qO- hello-world:80; echo ""; done'`
+	probe := `kubectl exec -it deploy/busybox-deployment -- /bin/sh -c 'for i in $(seq 1 25); do wget -qO- hello-world:80; echo ""; done'`
 	for _, w := range []int{80, 160} {
-		st := newStyles()
+		opts := testOptions(t)
+		open := opts.Open
+		opts.Open = func(ctx context.Context, backend string) (*steps.Session, error) {
+			s, err := open(ctx, backend)
+			if s != nil {
+				s.Env.Requests = 25 // --requests 25
+			}
+			return s, err
+		}
+		h := startWith(t, w, 48, opts)
+		h.openLab()
+		h.runTo("connect")
+		h.key("right")
+		h.waitFor("the deploy step", func(m *Model) bool { return cursorID(m) == "deploy" })
+		var lines []string
+		h.inspect(func(m *Model) { lines = append(lines, m.panel.cmds...) })
 		var text []string
-		for _, ln := range st.commandLines(steps.All()[5].Commands(), w-4) {
-			ln = strings.TrimSpace(normalize(ln))
+		for _, ln := range lines {
+			ln = strings.TrimSpace(ansi.Strip(ln))
 			if width(ln) > w-4 {
 				t.Errorf("at %d columns a command line is %d cells", w, width(ln))
 			}
 			if strings.Contains(ln, "…") {
 				t.Errorf("a command is cut at %d columns: %q", w, ln)
 			}
-			ln = strings.TrimPrefix(strings.TrimPrefix(ln, "$ "), "↪ ")
-			text = append(text, ln)
+			text = append(text, strings.TrimPrefix(strings.TrimPrefix(ln, "$ "), "↪ "))
 		}
 		if joined := strings.Join(text, " "); !strings.Contains(joined, probe) {
 			t.Errorf("at %d columns the probe command is not whole:\n%s", w, strings.Join(text, "\n"))
