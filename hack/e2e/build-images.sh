@@ -180,18 +180,35 @@ build_nginx() {
 	ln -sf /dev/stderr "$t/var/log/nginx/error.log"
 	e2e_import "$t" "${NAME[nginx]}" "$LABEL" "$ENVPATH" 'EXPOSE 80' 'STOPSIGNAL SIGQUIT' 'CMD ["nginx", "-g", "daemon off;"]'
 }
+# busybox from trixie (1.37, the demo's tag): bookworm's 1.35 segfaults on
+# `wget -T`, which the lab's probe uses.
 build_busybox() {
 	local t; t=$(fresh_tree busybox)
-	mkdir -p "$E2E_CACHE/debs/download" "$t/bin" "$t/tmp" "$t/etc" && chmod 1777 "$t/tmp"
-	(cd "$E2E_CACHE/debs/download" && rm -f busybox-static_*.deb && apt-get download busybox-static >/dev/null 2>&1) ||
-		e2e_die "apt-get download busybox-static failed"
-	dpkg-deb --fsys-tarfile "$E2E_CACHE"/debs/download/busybox-static_*.deb | tar -xO ./bin/busybox > "$t/bin/busybox"
-	chmod 0755 "$t/bin/busybox"
+	mkdir -p "$t/bin" "$t/tmp" "$t/etc" && chmod 1777 "$t/tmp"
+	local deb
+	deb=$(trixie_download busybox-static)
+	dpkg-deb -x "$deb" "$work/busybox-deb"
+	install -m 0755 "$work/busybox-deb/usr/bin/busybox" "$t/bin/busybox"
+	rm -rf "$work/busybox-deb"
 	local a
 	for a in $("$t/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$t/bin/$a"; done
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' > "$t/etc/passwd"
 	printf 'root:x:0:\nnobody:x:65534:\n' > "$t/etc/group"
 	e2e_import "$t" "${NAME[busybox]}" "$LABEL" 'ENV PATH=/bin' 'CMD ["sh"]'
+}
+
+# trixie_download PACKAGE: fetch a trixie .deb with a private apt state (the
+# system's apt is not touched); prints its path.
+trixie_download() {
+	local d=$E2E_CACHE/apt-trixie
+	local a=(-o "Dir::Etc::SourceList=$d/etc/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache")
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/etc" "$d/debs"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $E2E_MIRROR trixie main" > "$d/etc/sources.list"
+	apt-get "${a[@]}" update >/dev/null 2>&1 || e2e_die "apt-get update (trixie) failed"
+	rm -f "$d/debs/$1"_*.deb
+	(cd "$d/debs" && apt-get "${a[@]}" download "$1" >/dev/null 2>&1) || e2e_die "apt-get download $1 (trixie) failed"
+	ls "$d/debs/$1"_*.deb
 }
 
 # The node image: a Debian rootfs with systemd, the node files, containerd,
