@@ -40,8 +40,10 @@ declare -A NAME=(
 	[node]=$NODE_IMAGE
 )
 # The images preloaded into the node image's containerd.
+# E2E_PRELOAD (keys, space separated) narrows it, to try a node image early.
 PRELOAD=(pause kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns
 	cilium operator clustermesh-apiserver certgen nginx busybox)
+[ -z "${E2E_PRELOAD:-}" ] || read -r -a PRELOAD <<< "$E2E_PRELOAD"
 
 stamp_of() { cat "$E2E_CACHE/stamps/$1" 2>/dev/null || echo none; }
 
@@ -122,7 +124,7 @@ build_kube-proxy() {
 }
 build_cilium() {
 	rootfs cilium "$ROOTFS_CILIUM"
-	local t; t=$(copy_rootfs cilium cilium) b
+	local t b; t=$(copy_rootfs cilium cilium)
 	for b in cilium-agent cilium-dbg cilium-health cilium-health-responder cilium-mount cilium-sysctlfix; do
 		install -m 0755 "$bin/$b" "$t/usr/bin/$b"
 	done
@@ -216,7 +218,7 @@ trixie_download() {
 # and every PRELOAD image imported (not unpacked) into its containerd.
 build_node() {
 	rootfs node "$ROOTFS_NODE"
-	local t; t=$(copy_rootfs node node) b
+	local t b; t=$(copy_rootfs node node)
 	for b in containerd ctr containerd-shim-runc-v2 crictl; do install -m 0755 "$bin/$b" "$t/usr/local/bin/$b"; done
 	install -m 0755 "$bin/runc" "$t/usr/local/sbin/runc"
 	install -m 0755 "$bin/capclamp" "$t/usr/local/sbin/capclamp"
