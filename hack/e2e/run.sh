@@ -6,6 +6,10 @@
 # probe results itself. Whatever happens, the clusters go away at the end.
 #
 #   hack/e2e/run.sh          (after build-bins.sh and build-images.sh)
+#
+# E2E_LAB_SRC=DIR builds the lab from another source tree (default: this
+# repository), E2E_CILIUM_CHART=FILE names the chart (default: the shared
+# published chart of the pinned version).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$E2E_HERE/versions.sh"
@@ -41,7 +45,7 @@ for c in us eu; do
 	[ -z "$(kind_nodes "$c")" ] || e2e_die "a kind cluster named $c already exists on this engine (another lab?): delete it first (kind delete cluster --name $c)"
 done
 
-(cd "$E2E_ROOT" && go build -o "$lab" .)
+(cd "${E2E_LAB_SRC:-$E2E_ROOT}" && go build -o "$lab" .)
 flags=(--backend kind --lab-dir "$labdir" --cilium-chart "$chart" --node-image "$NODE_IMAGE" --cilium-values "$values")
 for f in --node-image --cilium-values; do
 	"$lab" run --help 2>&1 | grep -q -- "$f" ||
