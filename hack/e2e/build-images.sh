@@ -271,25 +271,29 @@ preload() {
 	kill "$pid" && wait "$pid" 2>/dev/null || true
 }
 
-# hash_inputs KEY: what an image is built from.
+# hash_inputs KEY: what an image is built from: its build function and the
+# helpers (their text, not this whole script, so that editing one image's
+# recipe rebuilds that image only), the versions, and its inputs.
 hash_inputs() {
 	local k=$1
-	local common=("$self" "$E2E_HERE/versions.sh" "$E2E_HERE/lib.sh")
+	local code
+	code=$(declare -f "build_$k" fresh_tree copy_rootfs scratch_base iptables_wrapped control_plane preload trixie_download e2e_import)
+	local common=("$E2E_HERE/versions.sh" -- "$code" "$LABEL" "$ENVPATH")
 	case $k in
-	pause) e2e_hash "${common[@]}" "$E2E_HERE/images/pause.c" ;;
-	kube-*) e2e_hash "${common[@]}" "$E2E_HERE/images/iptables-wrapper" -- "$(stamp_of bins-k8s)" "$ROOTFS_KUBE_PROXY" ;;
-	etcd) e2e_hash "${common[@]}" -- "$(stamp_of bins-etcd)" ;;
-	coredns) e2e_hash "${common[@]}" -- "$(stamp_of bins-coredns)" ;;
+	pause) e2e_hash "$E2E_HERE/images/pause.c" "${common[@]}" ;;
+	kube-*) e2e_hash "$E2E_HERE/images/iptables-wrapper" "${common[@]}" "$(stamp_of bins-k8s)" "$ROOTFS_KUBE_PROXY" ;;
+	etcd) e2e_hash "${common[@]}" "$(stamp_of bins-etcd)" ;;
+	coredns) e2e_hash "${common[@]}" "$(stamp_of bins-coredns)" ;;
 	cilium | operator | clustermesh-apiserver)
-		e2e_hash "${common[@]}" "$E2E_HERE/images/iptables-wrapper" "$E2E_HERE/images/cilium" -- \
+		e2e_hash "$E2E_HERE/images/iptables-wrapper" "$E2E_HERE/images/cilium" "${common[@]}" \
 			"$(stamp_of bins-cilium)" "$(stamp_of bins-etcd)" "$(stamp_of bins-node_tools)" "$ROOTFS_CILIUM" ;;
-	certgen) e2e_hash "${common[@]}" -- "$(stamp_of bins-certgen)" ;;
-	nginx) e2e_hash "${common[@]}" -- "$ROOTFS_NGINX" ;;
+	certgen) e2e_hash "${common[@]}" "$(stamp_of bins-certgen)" ;;
+	nginx) e2e_hash "${common[@]}" "$ROOTFS_NGINX" ;;
 	busybox) e2e_hash "${common[@]}" ;;
 	node)
 		local ids=() p
 		for p in "${PRELOAD[@]}"; do ids+=("$(docker image inspect -f '{{.Id}}' "${NAME[$p]}")"); done
-		e2e_hash "${common[@]}" "$E2E_HERE/node/files" -- "$(stamp_of bins-k8s)" "$(stamp_of bins-node_tools)" "$ROOTFS_NODE" "${ids[@]}" ;;
+		e2e_hash "$E2E_HERE/node/files" "${common[@]}" "$(stamp_of bins-k8s)" "$(stamp_of bins-node_tools)" "$ROOTFS_NODE" "${ids[@]}" ;;
 	esac
 }
 
@@ -302,6 +306,7 @@ image() {
 	fi
 	start=$(date +%s)
 	"build_$k"
+	rm -rf "${work:?}/$k" # the tree is in the image now
 	e2e_image_stamp "${NAME[$k]}" "$h"
 	e2e_log "$k: built ${NAME[$k]} in $(e2e_elapsed "$start")s, $(docker image inspect -f '{{.Size}}' "${NAME[$k]}" | numfmt --to=iec)"
 }
