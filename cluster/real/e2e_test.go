@@ -27,7 +27,7 @@ const e2eEnv = "CLUSTERMESH_LAB_E2E"
 // the pods. It runs where a container engine answers and e2eEnv=1.
 func TestE2E(t *testing.T) {
 	if os.Getenv(e2eEnv) != "1" {
-		t.Skipf("end-to-end test not requested: set %s=1 (make e2e); it creates two kind clusters", e2eEnv)
+		t.Skipf("end-to-end test not requested: set %s=1; it creates two kind clusters (make e2e runs the same lab through the CLI on images built here: hack/e2e)", e2eEnv)
 	}
 	dctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	eng, err := doctor.DetectEngine(dctx, doctor.SystemEnv())
@@ -58,6 +58,15 @@ func TestE2E(t *testing.T) {
 		}
 	})
 	opts := Options{Dir: dir.Path(), DiagLog: diag}
+	// Where no registry answers, hack/e2e's images and values:
+	// CLUSTERMESH_LAB_E2E_NODE_IMAGE=clustermesh-lab-e2e/node:v1.35.8,
+	// CLUSTERMESH_LAB_E2E_CILIUM_VALUES=<repo>/hack/e2e/cilium-values.yaml.
+	opts.NodeImage = os.Getenv(e2eEnv + "_NODE_IMAGE")
+	if f := os.Getenv(e2eEnv + "_CILIUM_VALUES"); f != "" {
+		if opts.Values, err = ReadValuesFile(f); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// The published chart beside the repository spares the download.
 	if p := filepath.Join("..", "..", "..", "shared", "charts", "cilium-"+DefaultCiliumVersion+".tgz"); fileExists(p) {
 		opts.ChartPath = p

@@ -66,6 +66,10 @@ func EnableValues() map[string]any {
 	return map[string]any{
 		"clustermesh": map[string]any{
 			"useAPIServer": true,
+			// The 1.19 chart renders ConfigMap clustermesh-remote-users, which
+			// the apiserver pod mounts, only with the mesh config enabled: set
+			// it now (with no clusters yet), or the pod waits for connect.
+			"config": map[string]any{"enabled": true},
 			"apiserver": map[string]any{
 				"service": map[string]any{"type": "NodePort"},
 				"tls": map[string]any{
