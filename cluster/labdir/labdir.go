@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
@@ -51,17 +52,22 @@ func DefaultPath(backend string) (string, error) {
 }
 
 // Open opens (creating if needed) the lab directory at path for the given
-// backend and seed, and locks it. A directory that belongs to another
-// backend, holds a corrupt lab.json, cannot be written or is locked by a live
-// process is refused with an error that says how to go on; nothing in it is
+// backend and seed, and locks it. Only a lab directory (one with lab.json),
+// an empty directory or a missing one is used: a directory that holds
+// anything else is refused, so a mistyped --lab-dir never scatters the lab's
+// files among the learner's. A directory that belongs to another backend,
+// holds a corrupt lab.json, cannot be written or is locked by a live process
+// is refused too, with an error that says how to go on; nothing in it is
 // ever removed.
 func Open(path, backend string, seed uint64) (*Dir, error) {
-	abs, err := filepath.Abs(path)
+	abs, fi, err := resolve(path)
 	if err != nil {
-		return nil, fmt.Errorf("lab directory %s: %w", path, err)
+		return nil, err
 	}
-	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
-		return nil, cluster.WithHint(fmt.Errorf("lab directory %s is a file, not a directory", abs), "choose another --lab-dir")
+	if fi != nil {
+		if err := checkLabOrEmpty(abs); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return nil, cluster.WithHint(fmt.Errorf("create lab directory %s: %w", abs, err), "choose a writable --lab-dir")
@@ -91,21 +97,50 @@ func (d *Dir) loadMeta(backend string, seed uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(b, &d.meta); err != nil || d.meta.Backend == "" {
-		if err == nil {
-			err = errors.New("no backend recorded")
-		}
+	m, err := ParseMeta(b)
+	var newer *NewerError
+	switch {
+	case errors.As(err, &newer):
+		return cluster.WithHint(fmt.Errorf("lab directory %s was written by a newer clustermesh-lab (format %d)", d.path, newer.Version),
+			"upgrade clustermesh-lab, or start over with --fresh")
+	case err != nil:
 		return d.Corrupt(MetaFile, err)
 	}
-	if d.meta.Version > metaVersion {
-		return cluster.WithHint(fmt.Errorf("lab directory %s was written by a newer clustermesh-lab (format %d)", d.path, d.meta.Version),
-			"upgrade clustermesh-lab, or start over with --fresh")
-	}
+	d.meta = m
 	if d.meta.Backend != backend {
 		return cluster.WithHint(fmt.Errorf("lab directory %s holds a lab on the %s backend, not %s", d.path, d.meta.Backend, backend),
 			fmt.Sprintf("use --backend %s to resume it, another --lab-dir, or --fresh to set it aside and start over", d.meta.Backend))
 	}
 	return nil
+}
+
+// Backends are the backends a lab directory can belong to (the values of
+// cluster.Backend.Kind); lab.json naming another is corrupt.
+var Backends = []string{"sim", "kind"}
+
+// NewerError reports a lab.json written by a newer clustermesh-lab.
+type NewerError struct{ Version int }
+
+func (e *NewerError) Error() string { return fmt.Sprintf("format %d is newer than %d", e.Version, metaVersion) }
+
+// ParseMeta decodes and checks lab.json: a known format and backend. The
+// creation time is informational and not compared with the clock.
+func ParseMeta(b []byte) (Meta, error) {
+	var m Meta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return Meta{}, err
+	}
+	switch {
+	case m.Version > metaVersion:
+		return Meta{}, &NewerError{Version: m.Version}
+	case m.Version < 1:
+		return Meta{}, fmt.Errorf("format %d is not a lab format", m.Version)
+	case m.Backend == "":
+		return Meta{}, errors.New("no backend recorded")
+	case !slices.Contains(Backends, m.Backend):
+		return Meta{}, fmt.Errorf("unknown backend %q", m.Backend)
+	}
+	return m, nil
 }
 
 // Corrupt builds the error for an unreadable file in the lab directory; it
@@ -180,14 +215,25 @@ func (d *Dir) Close() error {
 
 // SetAside renames an existing lab directory to <path>.bak-<time> so that a
 // new lab can start in its place; it returns the backup's path, or "" when
-// there was nothing to set aside.
+// there was nothing to set aside (no directory, or an empty one). It only
+// ever moves a lab directory: a file, a directory that holds no lab, the
+// home or root directory and a directory that holds the current one are
+// refused, and a symbolic link is followed, so the lab it points to is
+// moved and the link keeps pointing at the new lab.
 func SetAside(path string, now time.Time) (string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
+	abs, fi, err := resolve(path)
+	if err != nil || fi == nil {
 		return "", err
 	}
-	if _, err := os.Stat(abs); errors.Is(err, os.ErrNotExist) {
+	link, _ := filepath.Abs(path)
+	if err := checkLabOrEmpty(abs); err != nil {
+		return "", err
+	}
+	if !isLab(abs) {
 		return "", nil
+	}
+	if err := checkMovable(abs); err != nil {
+		return "", err
 	}
 	lock, err := acquire(abs)
 	if err != nil {
@@ -195,8 +241,18 @@ func SetAside(path string, now time.Time) (string, error) {
 	}
 	release(lock)
 	backup := fmt.Sprintf("%s.bak-%s", abs, now.UTC().Format("20060102-150405"))
+	if _, err := os.Lstat(backup); err == nil {
+		return "", cluster.WithHint(fmt.Errorf("set lab directory %s aside: %s already exists", abs, backup), "wait a second and run again")
+	}
 	if err := os.Rename(abs, backup); err != nil {
 		return "", fmt.Errorf("set lab directory %s aside: %w", abs, err)
+	}
+	if link != abs {
+		// Keep the learner's link pointing at a directory, where the new
+		// lab then starts.
+		if err := os.Mkdir(abs, fi.Mode().Perm()); err != nil {
+			return backup, fmt.Errorf("recreate lab directory %s: %w", abs, err)
+		}
 	}
 	return backup, nil
 }
