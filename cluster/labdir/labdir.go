@@ -121,7 +121,10 @@ var Backends = []string{"sim", "kind"}
 // NewerError reports a lab.json written by a newer clustermesh-lab.
 type NewerError struct{ Version int }
 
-func (e *NewerError) Error() string { return fmt.Sprintf("format %d is newer than %d", e.Version, metaVersion) }
+// Error names both formats.
+func (e *NewerError) Error() string {
+	return fmt.Sprintf("format %d is newer than %d", e.Version, metaVersion)
+}
 
 // ParseMeta decodes and checks lab.json: a known format and backend. The
 // creation time is informational and not compared with the clock.
