@@ -110,7 +110,7 @@ func newTestBackend(t *testing.T, opts Options) *Backend {
 	return b
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -576,7 +576,7 @@ func TestCorruptState(t *testing.T) {
 		{"wrong type", `{"version":"one"}`},
 	}
 	for _, tc := range cases {
-		_, err := New(Options{Store: &memStore{data: []byte(tc.data)}})
+		_, err := New(Options{Seed: 1, Store: &memStore{data: []byte(tc.data)}})
 		var ce *CorruptError
 		if !errors.As(err, &ce) {
 			t.Errorf("%s: New = %v, want a *CorruptError", tc.name, err)
@@ -584,7 +584,7 @@ func TestCorruptState(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
-	if _, err := New(Options{Store: &memStore{data: good}}); err != nil {
+	if _, err := New(Options{Seed: 1, Store: &memStore{data: good}}); err != nil {
 		t.Errorf("a valid state: %v", err)
 	}
 	loadErr := errors.New("permission denied")

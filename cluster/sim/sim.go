@@ -122,6 +122,9 @@ func New(opts Options) (*Backend, error) {
 	if err := st.validate(); err != nil {
 		return nil, &CorruptError{Err: err}
 	}
+	if st.Seed != opts.Seed {
+		return nil, &CorruptError{Err: fmt.Errorf("state of seed %d, lab of seed %d", st.Seed, opts.Seed)}
+	}
 	st.catchUp()
 	b.st = &st
 	return b, nil

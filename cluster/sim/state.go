@@ -149,18 +149,6 @@ func newState(seed uint64) *state {
 	}}
 }
 
-func (s *state) validate() error {
-	if s.Version != stateVersion {
-		return fmt.Errorf("state format %d, want %d", s.Version, stateVersion)
-	}
-	for _, n := range cluster.Names() {
-		if s.Clusters[n] == nil {
-			return fmt.Errorf("cluster %s missing", n)
-		}
-	}
-	return nil
-}
-
 // controlPlaneIP is the address other clusters reach the NodePort on: on
 // kind, the control-plane container's address on the docker network.
 func (c *clusterState) controlPlaneIP() string {
