@@ -2,6 +2,7 @@ package steps
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -74,7 +75,64 @@ func NewJournal(saved []byte, save func([]byte) error) (*Journal, error) {
 	if j.data.Steps == nil {
 		j.data.Steps = map[string]StepRecord{}
 	}
+	if err := j.data.validate(); err != nil {
+		return nil, fmt.Errorf("decode journal: %w", err)
+	}
 	return j, nil
+}
+
+// validate checks what a saved journal claims, so that a damaged or
+// hand-edited file is reported as corrupt instead of drawn: known steps
+// and phases, probes from the lab's clusters whose counts add up. Times
+// are checked for order only (a step finished before it started): clocks
+// are corrected backwards and labs move between machines, so a time in the
+// future is no sign of damage.
+func (d *journalData) validate() error {
+	ids := map[string]bool{}
+	for _, s := range All() {
+		ids[s.ID()] = true
+	}
+	for id, r := range d.Steps {
+		switch {
+		case !ids[id]:
+			return fmt.Errorf("unknown step %q", id)
+		case r.Started.IsZero():
+			return fmt.Errorf("step %q has no start time", id)
+		case !r.Finished.IsZero() && r.Finished.Before(r.Started):
+			return fmt.Errorf("step %q finished (%s) before it started (%s)", id, r.Finished.Format(time.RFC3339), r.Started.Format(time.RFC3339))
+		}
+	}
+	for i, p := range d.Probes {
+		if !ids[p.Step] && p.Step != PlaygroundID {
+			return fmt.Errorf("probe %d: unknown step %q", i+1, p.Step)
+		}
+		if err := p.validate(); err != nil {
+			return fmt.Errorf("probe %d (%s): %w", i+1, p.Step, err)
+		}
+	}
+	return nil
+}
+
+// validate checks one recorded probe.
+func (p ProbeRecord) validate() error {
+	r := p.Result
+	switch {
+	case !slices.Contains(Phases, p.Phase):
+		return fmt.Errorf("unknown phase %q", p.Phase)
+	case r.From != cluster.US && r.From != cluster.EU:
+		return fmt.Errorf("from unknown cluster %q", r.From)
+	case r.Requests < 1 || r.Requests > cluster.MaxProbeRequests:
+		return fmt.Errorf("%d requests is outside 1..%d", r.Requests, cluster.MaxProbeRequests)
+	case r.Answers.US < 0 || r.Answers.EU < 0 || r.Errors < 0:
+		return fmt.Errorf("negative counts (US %d, EU %d, errors %d)", r.Answers.US, r.Answers.EU, r.Errors)
+	// Each count is bounded before they are added, which cannot overflow.
+	case r.Answers.US > r.Requests || r.Answers.EU > r.Requests || r.Errors > r.Requests ||
+		r.Answers.US+r.Answers.EU+r.Errors != r.Requests:
+		return fmt.Errorf("US %d + EU %d + errors %d is not the %d requests sent", r.Answers.US, r.Answers.EU, r.Errors, r.Requests)
+	case p.Time.IsZero():
+		return errors.New("no time")
+	}
+	return nil
 }
 
 func (j *Journal) change(fn func(d *journalData)) error {

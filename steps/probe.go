@@ -22,6 +22,10 @@ const (
 	PhaseReprobe = "re-probe"
 )
 
+// Phases lists every phase a probe in the journal may carry; a journal
+// naming another is corrupt.
+var Phases = []string{PhaseLocal, PhaseGlobal, PhaseAffinity, PhaseFailover, PhaseHome, PhasePlayground, PhaseReprobe}
+
 // expectation is what a probe from one cluster should show. The settle
 // phase asks settled of its few requests until the change has reached the
 // mesh; the judged probe then gets judge.
