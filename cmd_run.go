@@ -42,7 +42,10 @@ type labOptions struct {
 	fresh    bool
 	// seedSet records an explicit --seed, which must match a resumed lab's.
 	seedSet bool
-	kind    kindOptions
+	// impliedBy names the backend-only flag that chose the backend under
+	// --backend auto ("" when none did).
+	impliedBy string
+	kind      kindOptions
 }
 
 func (o *labOptions) addFlags(cmd *cobra.Command) {
@@ -69,6 +72,11 @@ func (o *labOptions) validate(cmd *cobra.Command) error {
 	}
 	if _, err := sim.ParseSpeed(o.simSpeed); err != nil {
 		return usageError{fmt.Errorf("invalid --sim-speed: %w", err)}
+	}
+	// A flag the backend has no use for is the first mistake to name,
+	// before what the flag's file holds.
+	if err := o.checkBackendFlags(cmd.Flags()); err != nil {
+		return err
 	}
 	return o.kind.validate()
 }
@@ -125,13 +133,16 @@ func runLab(ctx context.Context, cmd *cobra.Command, o *labOptions, ro runOption
 	if from > to {
 		return usagef("--from %s comes after --to %s", list[from].ID(), list[to].ID())
 	}
-	if !ro.headless && !isTerminal(stdout) {
-		ro.headless = true
+	var notes []string
+	if !ro.headless {
+		note, ok := canDrawTUI(stdin, stdout)
+		ro.headless = !ok
+		notes = append(notes, note)
 	}
 	if !ro.headless {
 		return runTUI(ctx, o, stdin, stdout)
 	}
-	kind, note, err := chooseBackend(ctx, o.backend, len(o.kind.external()) == 2)
+	kind, note, err := chooseBackend(ctx, o.backend, o.impliedBy, len(o.kind.external()) == 2)
 	if err != nil {
 		return err
 	}
@@ -140,10 +151,49 @@ func runLab(ctx context.Context, cmd *cobra.Command, o *labOptions, ro runOption
 		return err
 	}
 	defer sess.Close()
-	if note != "" {
-		fmt.Fprintln(stdout, note)
+	for _, n := range append(notes, note) {
+		if n != "" {
+			fmt.Fprintln(stdout, n)
+		}
 	}
-	return runHeadless(ctx, sess, ro.from != "", from, to, stdout)
+	err = runHeadless(ctx, sess, ro.from != "", from, to, stdout)
+	fmt.Fprintln(stdout, exitNote(sess))
+	return err
+}
+
+// canDrawTUI tells whether the interactive guide can run on these streams;
+// when it cannot, note says why for the learner ("" when stdout is not a
+// terminal: plain text is then what anyone expects).
+func canDrawTUI(stdin io.Reader, stdout io.Writer) (note string, ok bool) {
+	const plain = "so the lab runs as plain text (run --headless chooses that without this note)."
+	switch {
+	case !isTerminal(stdout):
+		return "", false
+	case os.Getenv("TERM") == "dumb":
+		return "This terminal (TERM=dumb) cannot draw the interactive guide, " + plain, false
+	case !isTerminal(stdin):
+		return "Standard input is not a terminal, so the interactive guide could not read your keys, " + plain, false
+	}
+	return "", true
+}
+
+// exitNote is the last line of a run that opened the lab: where the lab is
+// kept and whether it is complete, from the steps' checks on the live state.
+func exitNote(sess *steps.Session) string {
+	// The run's context may be cancelled (a signal): the note still reads
+	// the state, briefly.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	next, _, err := sess.Runner.Resume(ctx)
+	total, dir := len(sess.Runner.Steps), sess.Dir.Path()
+	switch {
+	case err != nil:
+		return fmt.Sprintf("The lab is kept in %s; its progress could not be read: %v.", dir, err)
+	case next >= total:
+		return fmt.Sprintf("The lab is complete: its clusters were torn down in the last step; the journal keeps every probe. It is kept in %s; start a new one with --fresh.", dir)
+	}
+	return fmt.Sprintf("The lab is not complete (%d of %d steps done); it is kept in %s. Run clustermesh-lab again to resume at step %d (%s).",
+		next, total, dir, next+1, sess.Runner.Steps[next].ID())
 }
 
 // runHeadless runs the range with plain-text output.
@@ -158,7 +208,6 @@ func runHeadless(ctx context.Context, sess *steps.Session, forced bool, from, to
 			return err
 		}
 		if next >= len(sess.Runner.Steps) {
-			fmt.Fprintln(stdout, "The lab is complete: its clusters were torn down in the last step; the journal keeps every probe. Start a new one with --fresh.")
 			return nil
 		}
 		if next > from && next <= to {
@@ -188,10 +237,9 @@ func backendLabel(sess *steps.Session) string {
 
 // chooseBackend resolves auto and refuses kind where no engine answers,
 // unless the learner brings both clusters, which then need no engine.
-func chooseBackend(ctx context.Context, want string, ownClusters bool) (kind, note string, err error) {
+// impliedBy names the flag that chose the backend, for the error.
+func chooseBackend(ctx context.Context, want, impliedBy string, ownClusters bool) (kind, note string, err error) {
 	switch {
-	case want == backendSim && ownClusters:
-		return "", "", usagef("--us-kubeconfig and --eu-kubeconfig bring real clusters: use --backend kind")
 	case want == backendSim:
 		return backendSim, "", nil
 	case ownClusters:
@@ -204,6 +252,10 @@ func chooseBackend(ctx context.Context, want string, ownClusters bool) (kind, no
 		return backendKind, "", nil
 	}
 	if want == backendKind {
+		if impliedBy != "" {
+			return "", "", cluster.WithHint(fmt.Errorf("%s needs real clusters, and the kind backend needs a container engine: %w", impliedBy, err),
+				fmt.Sprintf("start Docker (or Podman) and check with `clustermesh-lab doctor`, bring both clusters (--us-kubeconfig/--us-context and --eu-kubeconfig/--eu-context), or drop %s for the simulated mesh", impliedBy))
+		}
 		return "", "", cluster.WithHint(fmt.Errorf("the kind backend needs a container engine: %w", err),
 			"start Docker (or Podman) and check with `clustermesh-lab doctor`, or use --backend sim for the simulated mesh")
 	}
@@ -279,7 +331,8 @@ func newBackend(ctx context.Context, kind string, dir *labdir.Dir, o *labOptions
 	return nil, fmt.Errorf("unknown backend %q", kind)
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+// isTerminal reports whether a stream of this process is a terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

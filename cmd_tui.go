@@ -32,7 +32,7 @@ func runTUI(ctx context.Context, o *labOptions, stdin io.Reader, stdout io.Write
 	sess, err := tui.Run(ctx, opts, stdin, stdout)
 	if sess != nil {
 		defer sess.Close()
-		fmt.Fprintf(stdout, "The lab is saved in %s: run clustermesh-lab again to resume where you stopped.\n", sess.Dir.Path())
+		fmt.Fprintln(stdout, exitNote(sess))
 	}
 	return err
 }

@@ -5,6 +5,8 @@
 package headless
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -89,11 +91,12 @@ func (r *Reporter) StepDone(s steps.Step, index int, res steps.Result) {
 		r.printf("\n")
 	}
 	switch {
+	case res.Err != nil && errors.Is(res.Err, context.Canceled):
+		r.printf("  ✗ Interrupted after %s\n", res.Elapsed.Round(1e8))
 	case res.Err != nil:
-		r.printf("  ✗ Failed after %s: %v\n", res.Elapsed.Round(1e8), res.Err)
-		if h := cluster.HintOf(res.Err); h != "" {
-			r.printf("    What to do: %s\n", h)
-		}
+		// The command line prints the error and what to do once, on
+		// stderr, as for any other failure.
+		r.printf("  ✗ Failed after %s\n", res.Elapsed.Round(1e8))
 	case res.Skipped:
 		r.heading(s, index)
 		r.printf("  ✓ Skipped: %s\n", res.Summary)

@@ -65,10 +65,16 @@ func TestReporter(t *testing.T) {
 	r.StepDone(fakeStep{}, 2, steps.Result{Err: cluster.WithHint(errors.New("broke"), "retry it")})
 	r.StepDone(fakeStep{}, 0, steps.Result{Skipped: true, Outcome: steps.Outcome{Summary: "already done"}})
 	got := out.String()
+	// The error and its hint are the command line's to print, once.
+	for _, never := range []string{"broke", "retry it"} {
+		if strings.Contains(got, never) {
+			t.Errorf("the reporter printed the error (%q), which the command line prints:\n%s", never, got)
+		}
+	}
 	for _, want := range []string{
 		"━━ Step 2/3 · A demo step", "Why it matters.", "# US", "$ kubectl apply \\", "      -f x.yaml",
 		"[eu] working", "Probe from US (global), 2 requests:", "✓ Done in", "It worked.", "! careful",
-		"✗ Failed after", "broke", "What to do: retry it", "━━ Step 1/3", "✓ Skipped: already done",
+		"✗ Failed after", "━━ Step 1/3", "✓ Skipped: already done",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output misses %q:\n%s", want, got)
