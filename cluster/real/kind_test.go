@@ -340,13 +340,35 @@ func TestExternalClusters(t *testing.T) {
 	if got, err := us.kc.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err != nil || len(got.Items) != 3 {
 		t.Errorf("the learner's cluster changed: %v %v", got, err)
 	}
+	// One cluster brought: the engine is still checked (here a stub that
+	// finds nothing), and the brought one's kubeconfig, with a warning
+	// that the other is a kind cluster it must reach.
 	checks := tb.Preflight(ctx)
-	if len(checks) != 0 {
-		t.Errorf("one cluster brought: preflight should still check the engine (here a stub), got %v", checks)
+	if len(checks) != 1 || checks[0].Name != "Cluster us (yours)" || checks[0].Status != cluster.Warn || !strings.Contains(checks[0].Detail, "eu is a kind cluster") {
+		t.Errorf("one cluster brought: %+v", checks)
 	}
-	tb.opts.External[cluster.EU] = Kubeconfig{Path: own}
-	if checks := tb.Preflight(ctx); len(checks) != 2 || cluster.Failed(checks) {
+	tb.opts.External[cluster.EU] = Kubeconfig{Path: own, Context: "kind-mine"}
+	if checks := tb.Preflight(ctx); len(checks) != 2 || cluster.Failed(checks) || checks[0].Status != cluster.Pass || checks[1].Status != cluster.Pass {
 		t.Errorf("both brought: %v", checks)
+	}
+	// A kubeconfig that is not there, or lacks the context, fails the
+	// preflight, naming the cluster and its flags.
+	tb.opts.External[cluster.EU] = Kubeconfig{Path: filepath.Join(t.TempDir(), "missing.yaml")}
+	tb.opts.External[cluster.US] = Kubeconfig{Path: own, Context: "nope"}
+	checks = tb.Preflight(ctx)
+	if len(checks) != 2 || !cluster.Failed(checks) {
+		t.Fatalf("broken kubeconfigs: %+v", checks)
+	}
+	for i, want := range []struct{ name, detail, fix string }{
+		{"Cluster us (yours)", `load the kubeconfig of us (context nope of ` + own + `): context "nope" not found`, "check --us-kubeconfig and --us-context"},
+		{"Cluster eu (yours)", "load the kubeconfig of eu", "check --eu-kubeconfig and --eu-context"},
+	} {
+		if c := checks[i]; c.Status != cluster.Fail || c.Name != want.name || !strings.Contains(c.Detail, want.detail) || c.Fix != want.fix {
+			t.Errorf("check %d: %+v, want %s failing with %q, fix %q", i, c, want.name, want.detail, want.fix)
+		}
+	}
+	if !strings.Contains(checks[1].Detail, "missing.yaml") {
+		t.Errorf("the missing file is not named: %s", checks[1].Detail)
 	}
 
 	// A context that is not there is reported as the brought cluster's

@@ -2,28 +2,32 @@ package real
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
 )
 
 // Preflight checks the machine for kind clusters and what the lab will run
-// on them (doctor.Run with the node image and Cilium version). When the
-// learner brings both clusters nothing of that is needed, and the checks
-// say so.
+// on them (doctor.Run with the node image and Cilium version), and that the
+// kubeconfig of each cluster the learner brings loads and names its
+// context. When the learner brings both clusters nothing of the machine is
+// needed.
 func (b *Backend) Preflight(ctx context.Context) []cluster.Check {
-	if len(b.opts.External) == len(cluster.Names()) {
-		var checks []cluster.Check
-		for _, c := range cluster.Names() {
-			checks = append(checks, cluster.Check{Name: "Cluster " + string(c), Status: cluster.Pass,
-				Detail: "your own (" + b.opts.External[c].String() + "): no container engine, memory or host ports needed here"})
+	var checks []cluster.Check
+	switch {
+	case len(b.opts.External) == len(cluster.Names()):
+	case b.opts.Preflight != nil:
+		checks = b.opts.Preflight(ctx)
+	default:
+		checks = doctor.Run(ctx, doctor.SystemEnv(), doctor.Lab{NodeImage: b.NodeImage(), CiliumVersion: b.localChartVersion()})
+	}
+	for _, c := range cluster.Names() {
+		if k, ok := b.external(c); ok {
+			checks = append(checks, b.externalCheck(c, k))
 		}
-		return checks
 	}
-	if b.opts.Preflight != nil {
-		return b.opts.Preflight(ctx)
-	}
-	return doctor.Run(ctx, doctor.SystemEnv(), doctor.Lab{NodeImage: b.NodeImage(), CiliumVersion: b.localChartVersion()})
+	return checks
 }
 
 // localChartVersion is the Cilium version the lab will install, for the
@@ -37,4 +41,28 @@ func (b *Backend) localChartVersion() string {
 		return info.Version
 	}
 	return ""
+}
+
+// externalCheck loads the kubeconfig of a cluster the learner brings,
+// without contacting the cluster (the create step does): a missing or
+// broken file, or a context that is not in it, fails here, naming the
+// cluster.
+func (b *Backend) externalCheck(c cluster.Name, k Kubeconfig) cluster.Check {
+	check := cluster.Check{Name: "Cluster " + string(c) + " (yours)"}
+	_, _, err := b.restConfig(c)
+	if err != nil {
+		check.Status, check.Detail, check.Fix = cluster.Fail, err.Error(), cluster.HintOf(err)
+		return check
+	}
+	check.Status = cluster.Pass
+	check.Detail = fmt.Sprintf("%s loads; the lab never deletes this cluster", k)
+	if len(b.opts.External) == len(cluster.Names()) {
+		check.Detail += "; no container engine, memory or host ports needed here"
+		return check
+	}
+	peer := c.Peer()
+	check.Status = cluster.Warn
+	check.Detail += fmt.Sprintf(", and %s is a kind cluster on this machine: Cluster Mesh needs each cluster to reach the other's node IPs, which a cluster outside this machine's container network cannot", peer)
+	check.Fix = fmt.Sprintf("bring %s too, or make sure your cluster runs on this machine's container network (another kind cluster does)", peer)
+	return check
 }
