@@ -111,13 +111,43 @@ func TestBadInput(t *testing.T) {
 			return append([]string{"run", "--headless", "--lab-dir", lab}, sim...)
 		}
 	}
+	// edit replaces old by new in a file of a lab run to deploy.
+	edit := func(file, old, new string) func(*testing.T, string) []string {
+		return func(t *testing.T, dir string) []string {
+			lab := newLab(t, "deploy")
+			b, err := os.ReadFile(filepath.Join(lab, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(b, []byte(old)) {
+				t.Fatalf("%s lacks %q", file, old)
+			}
+			if err := os.WriteFile(filepath.Join(lab, file), bytes.Replace(b, []byte(old), []byte(new), 1), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return append([]string{"run", "--headless", "--lab-dir", lab}, sim...)
+		}
+	}
+	// project is a directory of the learner's, with files that are no lab's.
+	project := func(dir string) string {
+		p := filepath.Join(dir, "project")
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"go.mod", "main.go"} {
+			if err := os.WriteFile(filepath.Join(p, f), []byte("mine"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
 	cases := []tc{
 		// Unknown flags and commands.
 		{"unknown flag on the root", static("--bogus"), 2, "unknown flag: --bogus", ""},
 		{"unknown flag on run", static("run", "--colour"), 2, "unknown flag: --colour", ""},
 		{"unknown flag on simulate", static("simulate", "--cluster", "us"), 2, "unknown flag: --cluster", ""},
 		{"unknown shorthand", static("run", "-x"), 2, "unknown shorthand flag", ""},
-		{"unknown command", static("frobnicate"), 2, `unknown command "frobnicate"`, ""},
+		{"unknown command", static("frobnicate"), 2, `unknown command "frobnicate"`, "clustermesh-lab --help lists the commands"},
 		{"stray argument", static("steps", "extra"), 2, "extra", ""},
 		{"flag without its value", static("run", "--from"), 2, "flag needs an argument", ""},
 		{"bad seed", static("run", "--seed", "-1"), 2, `invalid argument "-1" for "--seed"`, ""},
@@ -183,6 +213,72 @@ func TestBadInput(t *testing.T) {
 			return append([]string{"run", "--lab-dir", lab}, sim...)
 		}, 1, "holds a lab on the kind backend, not sim", "--backend kind"},
 		{"--seed differs from the lab's", inLab(append([]string{"--seed", "7"}, sim...)...), 2, "was started with --seed 1, not 7", "drop --seed"},
+		// Lab directories that are no lab: --lab-dir and --fresh refuse them.
+		{"--lab-dir a project directory", func(t *testing.T, dir string) []string {
+			return append([]string{"run", "--lab-dir", project(dir)}, sim...)
+		}, 1, "project is not a lab directory: it holds go.mod, main.go and no lab.json", "new or empty directory"},
+		{"--fresh on a project directory", func(t *testing.T, dir string) []string {
+			return append([]string{"run", "--fresh", "--lab-dir", project(dir)}, sim...)
+		}, 1, "project is not a lab directory", "new or empty directory"},
+		{"--fresh --lab-dir . in a project", func(t *testing.T, dir string) []string {
+			t.Chdir(project(dir))
+			return append([]string{"--fresh", "--lab-dir", "."}, sim...)
+		}, 1, "project is not a lab directory", "nothing was changed"},
+		{"--fresh --lab-dir . in a lab", func(t *testing.T, dir string) []string {
+			t.Chdir(newLab(t, "preflight"))
+			return append([]string{"run", "--fresh", "--lab-dir", "."}, sim...)
+		}, 1, "which holds the current directory", "cd .."},
+		{"--fresh --lab-dir .. below a lab", func(t *testing.T, dir string) []string {
+			sub := filepath.Join(newLab(t, "preflight"), "notes")
+			if err := os.Mkdir(sub, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			t.Chdir(sub)
+			return append([]string{"run", "--fresh", "--lab-dir", ".."}, sim...)
+		}, 1, "which holds the current directory", "cd .."},
+		{"--fresh --lab-dir $HOME", func(t *testing.T, dir string) []string {
+			lab := newLab(t, "preflight")
+			t.Setenv("HOME", lab)
+			return append([]string{"run", "--fresh", "--lab-dir", lab}, sim...)
+		}, 1, "your home directory", "another --lab-dir"},
+		{"--fresh on a file", func(t *testing.T, dir string) []string {
+			f := filepath.Join(dir, "notes.txt")
+			if err := os.WriteFile(f, []byte("mine"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return append([]string{"run", "--fresh", "--lab-dir", f}, sim...)
+		}, 1, "is a file, not a directory", "another --lab-dir"},
+		{"lab dir a dangling link", func(t *testing.T, dir string) []string {
+			l := filepath.Join(dir, "lab")
+			if err := os.Symlink(filepath.Join(dir, "gone"), l); err != nil {
+				t.Fatal(err)
+			}
+			return append([]string{"run", "--fresh", "--lab-dir", l}, sim...)
+		}, 1, "is a symbolic link to", "create "},
+		// Damaged lab files that still parse: what they claim is impossible.
+		{"lab.json of backend mars", edit(labdir.MetaFile, `"sim"`, `"mars"`), 1, `lab.json is corrupt: unknown backend "mars"`, "--fresh"},
+		{"journal probe from mars", edit(steps.JournalFile, `"from": "us"`, `"from": "mars"`), 1, `journal.json is corrupt: decode journal: probe 1 (deploy): from unknown cluster "mars"`, "--fresh"},
+		{"journal with negative answers", edit(steps.JournalFile, `"us": 10,`, `"us": -10,`), 1, "journal.json is corrupt: decode journal: probe 1 (deploy): negative counts", "--fresh"},
+		{"journal answers+errors ≠ requests", edit(steps.JournalFile, `"errors": 0`, `"errors": 3`), 1, "is not the 10 requests sent", "--fresh"},
+		{"journal of an unknown step", edit(steps.JournalFile, `"connect": {`, `"warp": {`), 1, `journal.json is corrupt: decode journal: unknown step "warp"`, "--fresh"},
+		{"sim state with negative agents", edit(simStateFile, `"agentsReady":3`, `"agentsReady":-3`), 1, "sim-state.json is corrupt: cluster eu: cilium: -3 agents ready on 3 nodes", "--fresh"},
+		{"sim state of another seed", edit(simStateFile, `"seed":1`, `"seed":9`), 1, "sim-state.json is corrupt: state of seed 9, lab of seed 1", "--fresh"},
+		// Flags that cannot mean anything with the chosen backend.
+		{"--cilium-chart with sim", static("run", "--backend", "sim", "--cilium-chart", "cilium.tgz"), 2,
+			"--cilium-chart applies to real clusters (--backend kind), not to the simulated mesh (--backend sim)", "drop --cilium-chart, or use --backend kind"},
+		{"--cilium-version with sim", static("--backend", "sim", "--cilium-version", "1.18.11"), 2, "--cilium-version applies to real clusters", "--backend kind"},
+		{"--us-kubeconfig with sim", static("run", "--backend", "sim", "--us-kubeconfig", "us.yaml"), 2, "--us-kubeconfig applies to real clusters", "--backend kind"},
+		{"both kubeconfigs with sim", static("run", "--backend", "sim", "--us-kubeconfig", "a", "--eu-kubeconfig", "b"), 2, "--us-kubeconfig, --eu-kubeconfig apply to real clusters", ""},
+		{"--eu-context with sim", static("run", "--backend", "sim", "--eu-context", "kind-eu"), 2, "--eu-context applies to real clusters", ""},
+		{"--sim-speed with kind", static("run", "--backend", "kind", "--sim-speed", "instant"), 2,
+			"--sim-speed applies to the simulated mesh (--backend sim), not to real clusters (--backend kind)", "drop --sim-speed, or use --backend sim"},
+		{"--seed with kind", static("--backend", "kind", "--seed", "3"), 2, "--seed applies to the simulated mesh", "--backend sim"},
+		{"sim and kind flags with auto", static("run", "--sim-speed", "instant", "--cilium-chart", "c.tgz"), 2,
+			"--cilium-chart applies to real clusters (--backend kind) and --sim-speed applies to the simulated mesh (--backend sim): they cannot go together", "choose one backend"},
+		// Misspelt commands and flags get the nearest one.
+		{"misspelt command", static("stesp"), 2, `unknown command "stesp"`, "did you mean clustermesh-lab steps?"},
+		{"misspelt command simulate", static("simualte", "--us", "global=true"), 2, `unknown command "simualte"`, "did you mean clustermesh-lab simulate?"},
+		{"misspelt flag", static("run", "--fersh"), 2, "unknown flag: --fersh", "did you mean --fresh?"},
 		{"lab dir in use", func(t *testing.T, dir string) []string {
 			lab := newLab(t, "preflight")
 			d, err := labdir.Open(lab, "sim", 1)
@@ -204,6 +300,32 @@ func TestBadInput(t *testing.T) {
 			return append([]string{"run", "--lab-dir", ro}, sim...)
 		}, 1, "is not writable", "--lab-dir"})
 	}
+	// These fail in a step: its progress is on stdout, which must not
+	// repeat the error or its hint, and the lab directory is a new one.
+	atStep := map[string]bool{}
+	for _, c := range []tc{
+		{"--us-kubeconfig missing", func(t *testing.T, dir string) []string {
+			own := filepath.Join(dir, "eu.yaml")
+			if err := os.WriteFile(own, []byte(minimalKubeconfig), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"run", "--backend", "kind", "--lab-dir", filepath.Join(dir, "lab"),
+				"--us-kubeconfig", filepath.Join(dir, "missing.yaml"), "--eu-kubeconfig", own}
+		}, 1, `step "preflight": preflight failed: Cluster us (yours): load the kubeconfig of us (its current context of `, "check --us-kubeconfig and --us-context"},
+		{"--eu-context not in the kubeconfig", func(t *testing.T, dir string) []string {
+			own := filepath.Join(dir, "own.yaml")
+			if err := os.WriteFile(own, []byte(minimalKubeconfig), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"run", "--lab-dir", filepath.Join(dir, "lab"), "--us-kubeconfig", own, "--eu-kubeconfig", own, "--eu-context", "kind-eu"}
+		}, 1, `Cluster eu (yours): load the kubeconfig of eu (context kind-eu of `, "check --eu-kubeconfig and --eu-context"},
+		{"a step run before its time", func(t *testing.T, dir string) []string {
+			return append([]string{"run", "--from", "deploy", "--to", "deploy", "--lab-dir", filepath.Join(dir, "lab")}, sim...)
+		}, 1, `step "deploy": deploy the demo in us: cluster us does not exist; deploy the demo in eu: cluster eu does not exist`, `run the "create-clusters" step first`},
+	} {
+		atStep[c.name] = true
+		cases = append(cases, c)
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -219,6 +341,13 @@ func TestBadInput(t *testing.T) {
 				before = snapshot(t, labDir)
 			}
 			code, out, errs := cli(t, args...)
+			if atStep[c.name] {
+				msg, _, _ := strings.Cut(strings.TrimPrefix(errs, "clustermesh-lab: "), "\n")
+				if strings.Contains(out, msg) || strings.Contains(out, "What to do") {
+					t.Errorf("the error is printed twice, on stdout too:\n%s\nstderr:\n%s", tail(out, 10), errs)
+				}
+				out = ""
+			}
 			checkFailure(t, args, code, out, errs, c.code, c.wantErr, c.wantHint)
 			if before != nil {
 				after := snapshot(t, labDir)
@@ -290,9 +419,26 @@ func TestKindWithoutEngine(t *testing.T) {
 					t.Errorf("%q created the lab directory", args)
 				}
 			}
-			// auto falls back to the simulated mesh and says so.
+			// A flag for real clusters chooses them under auto: without an
+			// engine that is an error naming the flag, not a silent
+			// simulated mesh. One cluster brought still needs kind for the
+			// other.
+			for _, flag := range [][]string{{"--cilium-chart", "cilium.tgz"}, {"--cilium-version", "1.18.11"}, {"--us-kubeconfig", "us.yaml"}, {"--eu-context", "kind-mine"}} {
+				lab := filepath.Join(t.TempDir(), "lab")
+				args := append([]string{"run", "--lab-dir", lab}, flag...)
+				code, out, errs := cli(t, args...)
+				checkFailure(t, args, code, out, errs, 1, flag[0]+" needs real clusters, and the kind backend needs a container engine: ", "or drop "+flag[0]+" for the simulated mesh")
+				if !strings.Contains(errs, tc.wantErr) {
+					t.Errorf("%q: %s, want the engine's problem %q", args, errs, tc.wantErr)
+				}
+				if _, err := os.Stat(lab); err == nil {
+					t.Errorf("%q created the lab directory", args)
+				}
+			}
+			// auto falls back to the simulated mesh and says so (without
+			// --sim-speed, which would choose it).
 			lab := filepath.Join(t.TempDir(), "lab")
-			out := mustCLI(t, "run", "--sim-speed", "instant", "--lab-dir", lab, "--to", "preflight")
+			out := mustCLI(t, "run", "--lab-dir", lab, "--to", "preflight")
 			if !strings.Contains(out, "using the simulated mesh (--backend sim)") {
 				t.Errorf("auto without an engine printed:\n%s", tail(out, 10))
 			}
@@ -449,8 +595,8 @@ func TestRunHeadlessWholeLab(t *testing.T) {
 		}
 	}
 	out = mustCLI(t, "run", "--headless", "--backend", "sim", "--lab-dir", lab)
-	if !strings.Contains(out, "The lab is complete: its clusters were torn down") || strings.Contains(out, "every step's check passes") {
-		t.Errorf("rerun of a complete, torn-down lab printed:\n%s", tail(out, 5))
+	if want := "The lab is complete: its clusters were torn down in the last step; the journal keeps every probe. It is kept in " + lab; !strings.Contains(out, want) || strings.Contains(out, "every step's check passes") {
+		t.Errorf("rerun of a complete, torn-down lab printed:\n%s\nwant %q", tail(out, 5), want)
 	}
 	if out := mustCLI(t, "version"); !strings.HasPrefix(out, "clustermesh-lab ") || !strings.Contains(out, "kind node image "+cluster.DefaultNodeImage+" (Kubernetes v1.35.8, default)") {
 		t.Errorf("version printed %q", out)
@@ -483,3 +629,24 @@ func TestRunOnlyTornDownIsNotComplete(t *testing.T) {
 		t.Errorf("a lab that was only torn down, run again, printed:\n%s", tail(out, 8))
 	}
 }
+
+// minimalKubeconfig is a learner's kubeconfig: one cluster, one user, one
+// context ("mine"), nothing that needs a file.
+const minimalKubeconfig = `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster:
+    server: https://127.0.0.1:1
+    insecure-skip-tls-verify: true
+users:
+- name: u
+  user:
+    token: abc
+contexts:
+- name: mine
+  context:
+    cluster: c
+    user: u
+current-context: mine
+`
