@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/clustermesh-lab
 PKGS    := ./...
 
-.PHONY: all build run test test-unit test-integration bench lint golden e2e e2e-images e2e-stage0 clean k8sbins
+.PHONY: all build run test test-unit test-integration bench lint golden e2e e2e-images e2e-stage0 clean k8sbins fuzz
 
 # Control-plane binaries for the integration suite (hack/k8sbins); the
 # suite reads them from KUBEBUILDER_ASSETS, this directory unless set.
@@ -37,6 +37,16 @@ k8sbins:
 ## bench: benchmarks (lab, probe, concurrency ratio, TUI View)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## fuzz: each fuzz test in turn for FUZZTIME (their corpora in testdata/fuzz replay in every test run)
+FUZZTIME ?= 60s
+FUZZERS  := .:FuzzParseScenario ./cluster/labdir:FuzzParseMeta ./steps:FuzzJournal ./cluster/sim:FuzzState \
+	./cluster:FuzzClassifyAnswer ./cluster/real:FuzzProbeStream ./cluster/real:FuzzAgentStatus ./cluster/real:FuzzKubeconfig
+fuzz:
+	@set -e; for f in $(FUZZERS); do \
+		echo "== $${f#*:} ($${f%%:*}, $(FUZZTIME))"; \
+		nice -n 10 $(GO) test -run '^$$' -fuzz "^$${f#*:}$$" -fuzztime $(FUZZTIME) "$${f%%:*}"; \
+	done
 
 ## lint: formatting, vet and staticcheck
 lint:

@@ -40,14 +40,14 @@ type kindOptions struct {
 
 // addKindFlags registers the real backend's flags.
 func addKindFlags(f *pflag.FlagSet, o *kindOptions) {
-	f.StringVar(&o.ciliumVersion, "cilium-version", "", "Cilium chart version to install (default "+real.DefaultCiliumVersion+"; with --cilium-chart, the chart's own)")
-	f.StringVar(&o.ciliumChart, "cilium-chart", "", "local Cilium chart (.tgz or directory) to install instead of pulling it, for offline workshops (a .tgz of a version the lab knows must be the published package)")
-	f.StringVar(&o.ciliumValues, "cilium-values", "", "extra Helm values (YAML file) laid over the lab's at every Cilium install and upgrade, e.g. image mirrors for a workshop")
-	f.StringVar(&o.nodeImage, "node-image", "", "kind node image for both clusters (default "+cluster.DefaultNodeImage+")")
-	f.StringVar(&o.usKubeconfig, "us-kubeconfig", "", "use your own cluster as US: its kubeconfig file (the lab never deletes it)")
-	f.StringVar(&o.usContext, "us-context", "", "use your own cluster as US: its context (in --us-kubeconfig, else the default kubeconfig)")
-	f.StringVar(&o.euKubeconfig, "eu-kubeconfig", "", "use your own cluster as EU: its kubeconfig file (the lab never deletes it)")
-	f.StringVar(&o.euContext, "eu-context", "", "use your own cluster as EU: its context (in --eu-kubeconfig, else the default kubeconfig)")
+	f.StringVar(&o.ciliumVersion, "cilium-version", "", "real clusters only: Cilium chart version to install (default "+real.DefaultCiliumVersion+"; with --cilium-chart, the chart's own)")
+	f.StringVar(&o.ciliumChart, "cilium-chart", "", "real clusters only: local Cilium chart (.tgz or directory) to install instead of pulling it, for offline workshops (a .tgz of a version the lab knows must be the published package)")
+	f.StringVar(&o.ciliumValues, "cilium-values", "", "real clusters only: extra Helm values (YAML file) laid over the lab's at every Cilium install and upgrade, e.g. image mirrors for a workshop")
+	f.StringVar(&o.nodeImage, "node-image", "", "real clusters only: kind node image for both clusters (default "+cluster.DefaultNodeImage+")")
+	f.StringVar(&o.usKubeconfig, "us-kubeconfig", "", "real clusters only: use your own cluster as US, its kubeconfig file (the lab never deletes it)")
+	f.StringVar(&o.usContext, "us-context", "", "real clusters only: use your own cluster as US, its context (in --us-kubeconfig, else the default kubeconfig)")
+	f.StringVar(&o.euKubeconfig, "eu-kubeconfig", "", "real clusters only: use your own cluster as EU, its kubeconfig file (the lab never deletes it)")
+	f.StringVar(&o.euContext, "eu-context", "", "real clusters only: use your own cluster as EU, its context (in --eu-kubeconfig, else the default kubeconfig)")
 }
 
 // external lists the clusters the learner brings.

@@ -50,12 +50,12 @@ type labOptions struct {
 
 func (o *labOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.backend, "backend", backendAuto, "where the clusters run: kind (real clusters, needs Docker or Podman), sim (simulated mesh, needs nothing) or auto (kind when an engine answers, else sim)")
-	f.StringVar(&o.labDir, "lab-dir", "", "lab directory for state, journal, logs and kubeconfigs (default $XDG_STATE_HOME/clustermesh-lab/<backend>)")
-	f.Uint64Var(&o.seed, "seed", 1, "seed for the simulated mesh's random choices: the same seed replays the same lab")
-	f.StringVar(&o.simSpeed, "sim-speed", "fast", "latency of the simulated mesh: instant, fast (a tenth of real), real, or a factor such as 0.5")
+	f.StringVar(&o.backend, "backend", backendAuto, "where the clusters run: kind (real clusters, needs Docker or Podman), sim (simulated mesh, needs nothing) or auto (the backend of a backend-only flag given, else kind when an engine answers, else sim)")
+	f.StringVar(&o.labDir, "lab-dir", "", "lab directory for state, journal, logs and kubeconfigs: a lab directory, an empty one or a new one (default $XDG_STATE_HOME/clustermesh-lab/<backend>)")
+	f.Uint64Var(&o.seed, "seed", 1, "simulated mesh only: seed for its random choices; the same seed replays the same lab")
+	f.StringVar(&o.simSpeed, "sim-speed", "fast", "simulated mesh only: its latency, instant, fast (a tenth of real), real, or a factor such as 0.5")
 	f.IntVar(&o.requests, "requests", defaultRequests, fmt.Sprintf("requests per probe (1..%d)", cluster.MaxProbeRequests))
-	f.BoolVar(&o.fresh, "fresh", false, "move the existing lab directory aside (kept as a backup) and start a new lab")
+	f.BoolVar(&o.fresh, "fresh", false, "move the lab directory aside (kept as <dir>.bak-<time>) and start a new lab; only a lab directory is ever moved")
 	addKindFlags(f, &o.kind)
 }
 
