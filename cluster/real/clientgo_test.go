@@ -387,6 +387,13 @@ func TestSummarisePeers(t *testing.T) {
 	if _, err := parseAgentStatus([]byte("Error: cannot connect")); err == nil {
 		t.Error("garbage parsed")
 	}
+	// An agent that lists the peer twice counts once; an entry without a
+	// name is no peer (FuzzAgentStatus found "" listed as a peer).
+	twice := st(`{"cluster-mesh":{"clusters":[{"name":"eu","ready":true},{"name":"eu","ready":false,"status":"reconnecting"},{}]}}`)
+	got = summarisePeers(1, []agentReport{{pod: "a", status: twice}}, []string{"eu"})
+	if len(got) != 1 || got[0].String() != "eu: 1/1 configured, 1/1 connected" {
+		t.Errorf("a peer listed twice, a nameless one: %+v", got)
+	}
 }
 
 // TestProbeCounting feeds the counter recorded outputs of the probe loop,

@@ -3,6 +3,7 @@ package real
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 )
@@ -34,6 +36,9 @@ func (b *Backend) clientConfig(c cluster.Name) (clientcmd.ClientConfig, error) {
 		if k.Path != "" {
 			rules.ExplicitPath = k.Path
 			rules.Precedence = nil
+			if err := regularFile(k.Path); err != nil {
+				return nil, b.noKubeconfig(c, err)
+			}
 		}
 		context = k.Context
 	}
@@ -44,10 +49,54 @@ func (b *Backend) clientConfig(c cluster.Name) (clientcmd.ClientConfig, error) {
 	if context == "" {
 		context = raw.CurrentContext
 	}
-	if _, ok := raw.Contexts[context]; !ok {
+	kctx, ok := raw.Contexts[context]
+	if !ok {
 		return nil, b.noKubeconfig(c, fmt.Errorf("context %q not found", context))
 	}
+	if err := contextFiles(raw, kctx); err != nil {
+		return nil, b.noKubeconfig(c, err)
+	}
 	return clientcmd.NewNonInteractiveClientConfig(*raw, context, &clientcmd.ConfigOverrides{}, nil), nil
+}
+
+// maxCredentialFile bounds a file a kubeconfig names: certificates, keys
+// and tokens are a few KiB.
+const maxCredentialFile = 1 << 20
+
+// regularFile refuses what reading would hang on or fill memory with: a
+// device such as /dev/zero, a FIFO, a directory, a huge file.
+func regularFile(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return err
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	case fi.Size() > maxCredentialFile:
+		return fmt.Errorf("%s is %d bytes: too big for a kubeconfig or a credential", path, fi.Size())
+	}
+	return nil
+}
+
+// contextFiles checks the files the context's cluster and user name, which
+// the client reads (and the lab inlines into its own kubeconfig).
+func contextFiles(raw *clientcmdapi.Config, kctx *clientcmdapi.Context) error {
+	var files []string
+	if cl, ok := raw.Clusters[kctx.Cluster]; ok {
+		files = append(files, cl.CertificateAuthority)
+	}
+	if u, ok := raw.AuthInfos[kctx.AuthInfo]; ok {
+		files = append(files, u.ClientCertificate, u.ClientKey, u.TokenFile)
+	}
+	for _, f := range files {
+		if f == "" {
+			continue
+		}
+		if err := regularFile(f); err != nil {
+			return fmt.Errorf("a file the kubeconfig names: %w", err)
+		}
+	}
+	return nil
 }
 
 func (b *Backend) noKubeconfig(c cluster.Name, err error) error {

@@ -119,7 +119,8 @@ func summarisePeers(agents int, reports []agentReport, configured []string) []cl
 			continue
 		}
 		for _, rc := range r.status.ClusterMesh.Clusters {
-			if !slices.Contains(names, rc.Name) {
+			// A remote cluster has a name; an entry without one is noise.
+			if rc.Name != "" && !slices.Contains(names, rc.Name) {
 				names = append(names, rc.Name)
 			}
 		}
@@ -142,6 +143,8 @@ func summarisePeers(agents int, reports []agentReport, configured []string) []cl
 				if rc.Name != name {
 					continue
 				}
+				// An agent counts once, by its first entry for the peer,
+				// should it list the peer twice.
 				p.Configured++
 				if rc.Config != nil && rc.Config.KVStoreMesh {
 					p.ViaKVStoreMesh++
@@ -151,6 +154,7 @@ func summarisePeers(agents int, reports []agentReport, configured []string) []cl
 				} else if p.Problem == "" && rc.Status != "" {
 					p.Problem = rc.Status
 				}
+				break
 			}
 		}
 		if p.OK() {
