@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -13,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 )
@@ -99,38 +95,7 @@ func journalStep(t *testing.T, dir, id string) (steps.StepRecord, bool) {
 // the output up to then.
 func runUntilKilled(t *testing.T, args []string, trigger func(line string) bool) string {
 	t.Helper()
-	// A safety net only: a run that never prints the trigger is a failure,
-	// not something to wait for forever.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), childEnv+"=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	killed := false
-	sc := bufio.NewScanner(pipe)
-	for sc.Scan() {
-		line := sc.Text()
-		out.WriteString(line + "\n")
-		if !killed && trigger(line) {
-			if err := cmd.Process.Kill(); err != nil {
-				t.Fatalf("kill: %v", err)
-			}
-			killed = true
-		}
-	}
-	err = cmd.Wait()
-	if !killed {
-		t.Fatalf("the lab ended (%v) before the trigger line; output:\n%s\nstderr:\n%s", err, tail(out.String(), 30), stderr.String())
-	}
+	out, _, err := runUntil(t, args, syscall.SIGKILL, trigger)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
 		t.Fatalf("killed lab: %v", err)
@@ -138,7 +103,7 @@ func runUntilKilled(t *testing.T, args []string, trigger func(line string) bool)
 	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		t.Fatalf("the lab was not killed by SIGKILL: %v", err)
 	}
-	return out.String()
+	return out
 }
 
 // after returns a trigger that fires on the first line containing want once

@@ -45,6 +45,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if received() != nil && errors.Is(err, context.Canceled) && cluster.HintOf(err) == "" {
+		err = errors.New("interrupted")
+	}
 	if err != nil {
 		err = withFlagHint(err)
 		// One line, also for errors joined from both clusters.

@@ -569,6 +569,40 @@ func TestFresh(t *testing.T) {
 	}
 }
 
+// An empty directory becomes a lab (--fresh has nothing to move there); a
+// link to a lab is followed, and --fresh moves the lab it points to and
+// starts the new one there, the link kept.
+func TestLabDirAdoption(t *testing.T) {
+	base := t.TempDir()
+	empty := filepath.Join(base, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--fresh", "--lab-dir", empty, "--to", "preflight")
+	if strings.Contains(out, "Moved the previous lab") || !strings.Contains(out, "kept in "+empty) {
+		t.Errorf("--fresh on an empty directory:\n%s", tail(out, 5))
+	}
+	real := newLab(t, "connect")
+	link := filepath.Join(base, "lab")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	out = mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--fresh", "--lab-dir", link, "--to", "preflight")
+	m := regexp.MustCompile(`Moved the previous lab to (\S+)`).FindStringSubmatch(out)
+	if m == nil || !strings.HasPrefix(m[1], real+".bak-") {
+		t.Fatalf("--fresh through a link:\n%s", tail(out, 10))
+	}
+	if !strings.Contains(out, "(1 of 11 steps done); it is kept in "+real+".") {
+		t.Errorf("the new lab is not where the link points:\n%s", tail(out, 3))
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is gone: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(m[1], steps.JournalFile)); err != nil {
+		t.Errorf("the backup lacks the old journal: %v", err)
+	}
+}
+
 // The whole lab headless on the command line: every probe in the history,
 // then a rerun that finds it complete, its clusters torn down (it never
 // claims every step's check passes: their clusters are gone).
@@ -632,21 +666,10 @@ func TestRunOnlyTornDownIsNotComplete(t *testing.T) {
 
 // minimalKubeconfig is a learner's kubeconfig: one cluster, one user, one
 // context ("mine"), nothing that needs a file.
-const minimalKubeconfig = `apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster:
-    server: https://127.0.0.1:1
-    insecure-skip-tls-verify: true
-users:
-- name: u
-  user:
-    token: abc
-contexts:
-- name: mine
-  context:
-    cluster: c
-    user: u
-current-context: mine
-`
+var minimalKubeconfig = func() string {
+	b, err := os.ReadFile(filepath.Join("cluster", "real", "testdata", "kubeconfig-minimal.yaml"))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()

@@ -14,11 +14,13 @@ import (
 	"time"
 )
 
-// runUntilSignal starts clustermesh-lab (this test binary acting as it),
-// sends sig as soon as trigger accepts a line of its output, and returns
-// what it printed and its exit status.
-func runUntilSignal(t *testing.T, args []string, sig syscall.Signal, trigger func(line string) bool) (stdout, stderr string, code int) {
+// runUntil starts clustermesh-lab (this test binary acting as it), sends
+// sig as soon as trigger accepts a line of its output, and returns what it
+// printed and how it ended.
+func runUntil(t *testing.T, args []string, sig syscall.Signal, trigger func(line string) bool) (stdout, stderr string, err error) {
 	t.Helper()
+	// A safety net only: a run that never prints the trigger is a failure,
+	// not something to wait for forever.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
@@ -49,16 +51,23 @@ func runUntilSignal(t *testing.T, args []string, sig syscall.Signal, trigger fun
 	if !sent {
 		t.Fatalf("the lab ended (%v) before the trigger line; output:\n%s\nstderr:\n%s", err, tail(out.String(), 30), errb.String())
 	}
+	return out.String(), errb.String(), err
+}
+
+// runUntilSignal is runUntil for a signal the lab handles: it returns the
+// exit status the lab chose.
+func runUntilSignal(t *testing.T, args []string, sig syscall.Signal, trigger func(line string) bool) (stdout, stderr string, code int) {
+	t.Helper()
+	stdout, stderr, err := runUntil(t, args, sig, trigger)
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
-		code = 0
+		return stdout, stderr, 0
 	case errors.As(err, &ee) && ee.Exited():
-		code = ee.ExitCode()
-	default:
-		t.Fatalf("the lab did not exit by itself after %v: %v", sig, err)
+		return stdout, stderr, ee.ExitCode()
 	}
-	return out.String(), errb.String(), code
+	t.Fatalf("the lab did not exit by itself after %v: %v", sig, err)
+	return stdout, stderr, -1
 }
 
 // SIGINT and SIGTERM stop the headless lab cleanly: the running step is

@@ -149,21 +149,13 @@ func FuzzKubeconfig(f *testing.F) {
 	})
 }
 
-const minimalKubeconfig = `apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster:
-    server: https://127.0.0.1:6443
-    insecure-skip-tls-verify: true
-users:
-- name: u
-  user:
-    token: abc
-contexts:
-- name: mine
-  context:
-    cluster: c
-    user: u
-current-context: mine
-`
+// minimalKubeconfig is a learner's kubeconfig (testdata/kubeconfig-minimal.yaml,
+// which the command line's tests use too): one cluster, one user, one
+// context ("mine"), nothing that needs a file.
+var minimalKubeconfig = func() string {
+	b, err := os.ReadFile(filepath.Join("testdata", "kubeconfig-minimal.yaml"))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
