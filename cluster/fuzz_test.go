@@ -21,4 +21,3 @@ func FuzzClassifyAnswer(f *testing.F) {
 		}
 	})
 }
-
