@@ -311,17 +311,17 @@ func TestBadInput(t *testing.T) {
 			}
 			return []string{"run", "--backend", "kind", "--lab-dir", filepath.Join(dir, "lab"),
 				"--us-kubeconfig", filepath.Join(dir, "missing.yaml"), "--eu-kubeconfig", own}
-		}, 1, `step "preflight": preflight failed: Cluster us (yours): load the kubeconfig of us (its current context of `, "check --us-kubeconfig and --us-context"},
+		}, 1, `step "preflight": preflight failed: Cluster us (yours): load the kubeconfig of us (its current context of `, "check the kubeconfig file and context given for us"},
 		{"--eu-context not in the kubeconfig", func(t *testing.T, dir string) []string {
 			own := filepath.Join(dir, "own.yaml")
 			if err := os.WriteFile(own, []byte(minimalKubeconfig), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			return []string{"run", "--lab-dir", filepath.Join(dir, "lab"), "--us-kubeconfig", own, "--eu-kubeconfig", own, "--eu-context", "kind-eu"}
-		}, 1, `Cluster eu (yours): load the kubeconfig of eu (context kind-eu of `, "check --eu-kubeconfig and --eu-context"},
+		}, 1, `Cluster eu (yours): load the kubeconfig of eu (context kind-eu of `, "check the kubeconfig file and context given for eu"},
 		{"a step run before its time", func(t *testing.T, dir string) []string {
 			return append([]string{"run", "--from", "deploy", "--to", "deploy", "--lab-dir", filepath.Join(dir, "lab")}, sim...)
-		}, 1, `step "deploy": deploy the demo in us: cluster us does not exist; deploy the demo in eu: cluster eu does not exist`, `run the "create-clusters" step first`},
+		}, 1, `step "deploy": deploy the demo in us: us: the cluster does not exist; deploy the demo in eu: eu: the cluster does not exist`, "run step 2 (create-clusters) first"},
 	} {
 		atStep[c.name] = true
 		cases = append(cases, c)

@@ -352,7 +352,7 @@ func TestExternalClusters(t *testing.T) {
 		t.Errorf("both brought: %v", checks)
 	}
 	// A kubeconfig that is not there, or lacks the context, fails the
-	// preflight, naming the cluster and its flags.
+	// preflight, naming the cluster.
 	tb.opts.External[cluster.EU] = Kubeconfig{Path: filepath.Join(t.TempDir(), "missing.yaml")}
 	tb.opts.External[cluster.US] = Kubeconfig{Path: own, Context: "nope"}
 	checks = tb.Preflight(ctx)
@@ -360,8 +360,8 @@ func TestExternalClusters(t *testing.T) {
 		t.Fatalf("broken kubeconfigs: %+v", checks)
 	}
 	for i, want := range []struct{ name, detail, fix string }{
-		{"Cluster us (yours)", `load the kubeconfig of us (context nope of ` + own + `): context "nope" not found`, "check --us-kubeconfig and --us-context"},
-		{"Cluster eu (yours)", "load the kubeconfig of eu", "check --eu-kubeconfig and --eu-context"},
+		{"Cluster us (yours)", `load the kubeconfig of us (context nope of ` + own + `): context "nope" not found`, "check the kubeconfig file and context given for us"},
+		{"Cluster eu (yours)", "load the kubeconfig of eu", "check the kubeconfig file and context given for eu"},
 	} {
 		if c := checks[i]; c.Status != cluster.Fail || c.Name != want.name || !strings.Contains(c.Detail, want.detail) || c.Fix != want.fix {
 			t.Errorf("check %d: %+v, want %s failing with %q, fix %q", i, c, want.name, want.detail, want.fix)
