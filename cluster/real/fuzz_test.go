@@ -64,7 +64,7 @@ func abs(n int) int {
 // FuzzAgentStatus feeds `cilium status -o json` decoding any output, from
 // up to three agents (outputs separated by NUL): it never panics, and the
 // mesh peers it summarises never count more agents configured than there
-// are, nor more connected than configured.
+// are, nor more connected (or reading through KVStoreMesh) than configured.
 // Corpus: testdata/fuzz/FuzzAgentStatus (agent outputs, findings).
 func FuzzAgentStatus(f *testing.F) {
 	f.Add([]byte(`{"cluster-mesh":{"clusters":[{"name":"eu","connected":true,"ready":true,"status":"3 nodes","num-nodes":3}]}}`))
@@ -77,7 +77,8 @@ func FuzzAgentStatus(f *testing.F) {
 		peers := summarisePeers(len(reports), reports, []string{"eu"})
 		names := map[cluster.Name]bool{}
 		for _, p := range peers {
-			if p.Configured < 0 || p.Configured > p.Agents || p.Connected < 0 || p.Connected > p.Configured || p.Agents != len(reports) {
+			if p.Configured < 0 || p.Configured > p.Agents || p.Connected < 0 || p.Connected > p.Configured || p.Agents != len(reports) ||
+				p.ViaKVStoreMesh < 0 || p.ViaKVStoreMesh > p.Configured {
 				t.Fatalf("%d agents summarised as %s", len(reports), p)
 			}
 			if p.Name == "" || names[p.Name] {
@@ -91,9 +92,38 @@ func FuzzAgentStatus(f *testing.F) {
 	})
 }
 
+// FuzzKVStoreMeshStatus feeds `kvstoremesh-dbg status -o json` decoding
+// any output: it never panics, and the links it makes list each remote
+// cluster once, by name, the configured one always; an output that cannot
+// be read makes every link unknown, none up.
+// Corpus: testdata/fuzz/FuzzKVStoreMeshStatus (recorded outputs, findings).
+func FuzzKVStoreMeshStatus(f *testing.F) {
+	f.Add([]byte(`[{"name":"eu","connected":true,"ready":true,"status":"ok","synced":{"nodes":true,"services":true,"endpoints":true,"identities":true}}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		report, err := parseKVStoreMeshStatus(data)
+		if err != nil {
+			report = nil
+		}
+		names := map[cluster.Name]bool{}
+		for _, l := range links([]string{"eu"}, report, err) {
+			if l.Name == "" || names[l.Name] {
+				t.Fatalf("link %q listed twice or nameless", l.Name)
+			}
+			names[l.Name] = true
+			if err != nil && (!l.Unknown || l.OK()) {
+				t.Fatalf("an unreadable report gives a known link %+v", l)
+			}
+		}
+		if !names["eu"] {
+			t.Fatal("the configured peer has no link")
+		}
+	})
+}
+
 // FuzzKubeconfig feeds the lab a kubeconfig the learner brings, with any
 // content and context: it never panics or hangs; a kubeconfig that cannot
-// be used fails naming the cluster and the flags to fix; one it accepts
+// be used fails naming the cluster, as a cluster the learner brought (the
+// command line then names its flags); one it accepts
 // becomes the lab's own kubeconfig of US, self-contained under context
 // kind-us, which loads again. Corpus: testdata/fuzz/FuzzKubeconfig.
 func FuzzKubeconfig(f *testing.F) {
@@ -119,7 +149,7 @@ func FuzzKubeconfig(f *testing.F) {
 		check := b.externalCheck(cluster.US, b.opts.External[cluster.US])
 		_, cerr := b.clientConfig(cluster.US)
 		if cerr != nil {
-			if !strings.Contains(cerr.Error(), "kubeconfig of us") || !strings.Contains(cluster.HintOf(cerr), "--us-kubeconfig") {
+			if !strings.Contains(cerr.Error(), "kubeconfig of us") || !errors.Is(cerr, ErrExternalCluster) || !strings.Contains(cluster.HintOf(cerr), "given for us") {
 				t.Fatalf("an unusable kubeconfig is reported as %v (hint %q)", cerr, cluster.HintOf(cerr))
 			}
 			if check.Status != cluster.Fail {

@@ -47,7 +47,8 @@ func parseKVStoreMeshStatus(out []byte) ([]remoteCluster, error) {
 func links(configured []string, report []remoteCluster, readErr error) []cluster.PeerLink {
 	names := append([]string(nil), configured...)
 	for _, rc := range report {
-		if !slices.Contains(names, rc.Name) {
+		// A remote cluster has a name; an entry without one is noise.
+		if rc.Name != "" && !slices.Contains(names, rc.Name) {
 			names = append(names, rc.Name)
 		}
 	}

@@ -46,6 +46,15 @@ func TestParseKVStoreMeshStatus(t *testing.T) {
 			t.Errorf("%q parsed", bad)
 		}
 	}
+	// A remote cluster without a name is no link (FuzzKVStoreMeshStatus
+	// found "" listed as one).
+	nameless, err := parseKVStoreMeshStatus([]byte(`[{}, {"name":"eu","connected":true}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := links([]string{"eu"}, nameless, nil); len(l) != 1 || l[0].Name != "eu" {
+		t.Errorf("links of a nameless entry: %+v", l)
+	}
 }
 
 // The links say what KVStoreMesh says, name a broken link as such, and
