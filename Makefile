@@ -41,7 +41,8 @@ bench:
 ## fuzz: each fuzz test in turn for FUZZTIME (their corpora in testdata/fuzz replay in every test run)
 FUZZTIME ?= 60s
 FUZZERS  := .:FuzzParseScenario ./cluster/labdir:FuzzParseMeta ./steps:FuzzJournal ./cluster/sim:FuzzState \
-	./cluster:FuzzClassifyAnswer ./cluster/real:FuzzProbeStream ./cluster/real:FuzzAgentStatus ./cluster/real:FuzzKubeconfig
+	./cluster:FuzzClassifyAnswer ./cluster/real:FuzzProbeStream ./cluster/real:FuzzAgentStatus \
+	./cluster/real:FuzzKVStoreMeshStatus ./cluster/real:FuzzKubeconfig
 fuzz:
 	@set -e; for f in $(FUZZERS); do \
 		echo "== $${f#*:} ($${f%%:*}, $(FUZZTIME))"; \
