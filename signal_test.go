@@ -85,7 +85,9 @@ func TestSignalsStopTheLabCleanly(t *testing.T) {
 		t.Run(tc.sig.String(), func(t *testing.T) {
 			t.Parallel()
 			lab := filepath.Join(t.TempDir(), "lab")
-			out, errs, code := runUntilSignal(t, labArgs(lab, killSpeed, "--to", "scale-back"), tc.sig, after("", "[eu] Waiting for Cilium in eu: 0/3"))
+			// Slower than the kill tests: the signal must land while the
+			// step still runs, on a busy machine too.
+			out, errs, code := runUntilSignal(t, labArgs(lab, "0.1", "--to", "scale-back"), tc.sig, after("", "[eu] Waiting for Cilium in eu: 0/3"))
 			checkFailure(t, []string{tc.sig.String()}, code, "", errs, tc.code, "clustermesh-lab: interrupted", "run the same command again to resume")
 			for _, want := range []string{"✗ Interrupted after", "The lab is not complete (2 of 11 steps done); it is kept in " + lab + ". Run clustermesh-lab again to resume at step 3 (install-cilium)."} {
 				if !strings.Contains(out, want) {

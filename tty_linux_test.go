@@ -172,7 +172,7 @@ func TestNoInteractiveTerminal(t *testing.T) {
 // got, and exits 130; the interrupted step is not marked done.
 func TestInteractiveSignal(t *testing.T) {
 	lab := filepath.Join(t.TempDir(), "lab")
-	r := startOnPTY(t, nil, []string{"TERM=xterm-256color"}, "--backend", "sim", "--sim-speed", "0.05", "--lab-dir", lab)
+	r := startOnPTY(t, nil, []string{"TERM=xterm-256color"}, "--backend", "sim", "--sim-speed", "0.2", "--lab-dir", lab)
 	waitFor(t, "the welcome screen", func() bool { return strings.Contains(r.screen(), "What you will do") }, r)
 	io.WriteString(r.master, "\r") // open the lab
 	waitFor(t, "the lab", func() bool {
@@ -182,7 +182,7 @@ func TestInteractiveSignal(t *testing.T) {
 	io.WriteString(r.master, "\r") // run preflight
 	waitFor(t, "preflight done", func() bool { rec, ok := journalStepQuiet(lab, "preflight"); return ok && !rec.Finished.IsZero() }, r)
 	time.Sleep(300 * time.Millisecond)
-	io.WriteString(r.master, "l\r") // next step, run create-clusters: about two seconds at this speed
+	io.WriteString(r.master, "l\r") // next step, run create-clusters: about nine seconds at this speed
 	waitFor(t, "create-clusters started", func() bool { _, ok := journalStepQuiet(lab, "create-clusters"); return ok }, r)
 	if err := r.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
