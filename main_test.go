@@ -267,6 +267,8 @@ func TestBadInput(t *testing.T) {
 		{"--cilium-chart with sim", static("run", "--backend", "sim", "--cilium-chart", "cilium.tgz"), 2,
 			"--cilium-chart applies to real clusters (--backend kind), not to the simulated mesh (--backend sim)", "drop --cilium-chart, or use --backend kind"},
 		{"--cilium-version with sim", static("--backend", "sim", "--cilium-version", "1.18.11"), 2, "--cilium-version applies to real clusters", "--backend kind"},
+		{"--node-image with sim", static("run", "--backend", "sim", "--node-image", "kindest/node:v1.35.8"), 2, "--node-image applies to real clusters", "drop --node-image, or use --backend kind"},
+		{"--cilium-values with sim (before its file is read)", static("run", "--backend", "sim", "--cilium-values", "missing.yaml"), 2, "--cilium-values applies to real clusters", "drop --cilium-values"},
 		{"--us-kubeconfig with sim", static("run", "--backend", "sim", "--us-kubeconfig", "us.yaml"), 2, "--us-kubeconfig applies to real clusters", "--backend kind"},
 		{"both kubeconfigs with sim", static("run", "--backend", "sim", "--us-kubeconfig", "a", "--eu-kubeconfig", "b"), 2, "--us-kubeconfig, --eu-kubeconfig apply to real clusters", ""},
 		{"--eu-context with sim", static("run", "--backend", "sim", "--eu-context", "kind-eu"), 2, "--eu-context applies to real clusters", ""},
@@ -423,7 +425,7 @@ func TestKindWithoutEngine(t *testing.T) {
 			// engine that is an error naming the flag, not a silent
 			// simulated mesh. One cluster brought still needs kind for the
 			// other.
-			for _, flag := range [][]string{{"--cilium-chart", "cilium.tgz"}, {"--cilium-version", "1.18.11"}, {"--us-kubeconfig", "us.yaml"}, {"--eu-context", "kind-mine"}} {
+			for _, flag := range [][]string{{"--node-image", "kindest/node:v1.35.8"}, {"--cilium-version", "1.18.11"}, {"--us-kubeconfig", "us.yaml"}, {"--eu-context", "kind-mine"}} {
 				lab := filepath.Join(t.TempDir(), "lab")
 				args := append([]string{"run", "--lab-dir", lab}, flag...)
 				code, out, errs := cli(t, args...)
