@@ -26,6 +26,11 @@ type ProbeRecord struct {
 	Label  string              `json:"label,omitempty"`
 	Result cluster.ProbeResult `json:"result"`
 	Time   time.Time           `json:"time"`
+	// Quiz is the question asked before the probe (predict, then
+	// observe), on the probe from QuizFrom of a round the guide asked
+	// about; journals written before the quiz, and rounds not asked
+	// about, have none.
+	Quiz *Quiz `json:"quiz,omitempty"`
 }
 
 // Title is how the round is named on screen: its phase, and its label
@@ -131,6 +136,8 @@ func (p ProbeRecord) validate() error {
 		return fmt.Errorf("US %d + EU %d + errors %d is not the %d requests sent", r.Answers.US, r.Answers.EU, r.Errors, r.Requests)
 	case p.Time.IsZero():
 		return errors.New("no time")
+	case p.Quiz != nil:
+		return p.Quiz.validate(r.From)
 	}
 	return nil
 }

@@ -143,6 +143,16 @@ func ProbeBoth(ctx context.Context, env *Env, step, phase string) ([]ProbeRecord
 func probeRound(ctx context.Context, env *Env, step, phase, label string) ([]ProbeRecord, error) {
 	recs := make([]ProbeRecord, 2)
 	id := probeID(step, len(env.Journal.Probes()))
+	// A round asked about keeps what the load balancer had to pick from
+	// as the probe starts, for the quiz's answer and its reason.
+	var quiz *Quiz
+	if said, asked := predictionOf(ctx); asked {
+		st, err := env.statuses(ctx)
+		if err != nil {
+			return nil, err
+		}
+		quiz = quizOf(said, st, QuizFrom)
+	}
 	err := env.both(ctx, func(ctx context.Context, c cluster.Name) error {
 		env.logger(c).Logf("Probing: kubectl exec deploy/busybox-deployment -- wget -qO- hello-world:80 (%d times)", env.Requests)
 		res, err := env.Backend.Probe(ctx, cluster.ProbeSpec{From: c, Requests: env.Requests, ID: id}, func(p cluster.ProbeResult) {
@@ -152,6 +162,9 @@ func probeRound(ctx context.Context, env *Env, step, phase, label string) ([]Pro
 			return err // the backend's error already names the cluster
 		}
 		recs[c.Index()] = ProbeRecord{Step: step, Phase: phase, Label: label, Result: res, Time: env.now()}
+		if c == QuizFrom {
+			recs[c.Index()].Quiz = quiz
+		}
 		env.Reporter.ProbeProgress(ProbeUpdate{Step: step, Phase: phase, Label: label, Result: res, Final: true})
 		env.logger(c).Logf("Probe %s", res)
 		return nil
