@@ -40,6 +40,8 @@ type labOptions struct {
 	simSpeed string
 	requests int
 	fresh    bool
+	// noQuiz turns the guide's predict-then-observe questions off.
+	noQuiz bool
 	// seedSet records an explicit --seed, which must match a resumed lab's.
 	seedSet bool
 	// impliedBy names the backend-only flag that chose the backend under
@@ -56,6 +58,7 @@ func (o *labOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.simSpeed, "sim-speed", "fast", "simulated mesh only: its latency, instant, fast (a tenth of real), real, or a factor such as 0.5")
 	f.IntVar(&o.requests, "requests", defaultRequests, fmt.Sprintf("requests per probe (1..%d)", cluster.MaxProbeRequests))
 	f.BoolVar(&o.fresh, "fresh", false, "move the lab directory aside (kept as <dir>.bak-<time>) and start a new lab; only a lab directory is ever moved")
+	f.BoolVar(&o.noQuiz, "no-quiz", false, "interactive guide: do not ask what you expect before each probe (headless never asks)")
 	addKindFlags(f, &o.kind)
 }
 
@@ -186,14 +189,20 @@ func exitNote(sess *steps.Session) string {
 	defer cancel()
 	next, _, err := sess.Runner.Resume(ctx)
 	total, dir := len(sess.Runner.Steps), sess.Dir.Path()
+	var note string
 	switch {
 	case err != nil:
-		return fmt.Sprintf("The lab is kept in %s; its progress could not be read: %v.", dir, err)
+		note = fmt.Sprintf("The lab is kept in %s; its progress could not be read: %v.", dir, err)
 	case next >= total:
-		return fmt.Sprintf("The lab is complete: its clusters were torn down in the last step; the journal keeps every probe. It is kept in %s; start a new one with --fresh.", dir)
+		note = fmt.Sprintf("The lab is complete: its clusters were torn down in the last step; the journal keeps every probe. It is kept in %s; start a new one with --fresh.", dir)
+	default:
+		note = fmt.Sprintf("The lab is not complete (%d of %d steps done); it is kept in %s. Run clustermesh-lab again to resume at step %d (%s).",
+			next, total, dir, next+1, sess.Runner.Steps[next].ID())
 	}
-	return fmt.Sprintf("The lab is not complete (%d of %d steps done); it is kept in %s. Run clustermesh-lab again to resume at step %d (%s).",
-		next, total, dir, next+1, sess.Runner.Steps[next].ID())
+	if score := steps.ScoreText(sess.Journal.Probes()); score != "" {
+		note += " Your predictions: " + score + "."
+	}
+	return note
 }
 
 // runHeadless runs the range with plain-text output.

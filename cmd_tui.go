@@ -26,6 +26,7 @@ func runTUI(ctx context.Context, o *labOptions, stdin io.Reader, stdout io.Write
 			return openSession(ctx, o, backend, io.Discard)
 		},
 	}
+	opts.NoQuiz = o.noQuiz
 	if o.backend != backendAuto {
 		opts.Backend, opts.BackendFixed = o.backend, true
 	}

@@ -18,6 +18,7 @@ type keyMap struct {
 	Cluster, Global, Shared         key.Binding
 	Affinity, More, Fewer, Replicas key.Binding
 	Yes, No                         key.Binding
+	Answer, Skip                    key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -52,6 +53,8 @@ func newKeyMap() keyMap {
 		Replicas:   b([]string{"+", "=", "-"}, "+/-", "replicas"),
 		Yes:        b([]string{"y", "Y"}, "y", "yes"),
 		No:         b([]string{"n", "N", "esc"}, "n", "no"),
+		Answer:     b([]string{"1", "2", "3", "4", "5", "6"}, "1-6", "what you expect"),
+		Skip:       b([]string{"enter", "esc"}, "enter", "skip"),
 	}
 }
 
@@ -64,6 +67,8 @@ type helpKeys struct {
 	// panel is set when the step panel (or the playground) shows, so its
 	// scrolling keys apply.
 	panel bool
+	// asking is set while the quiz's question is up: only its keys apply.
+	asking bool
 }
 
 // ShortHelp is the footer's help, most useful first: when the line is too
@@ -73,6 +78,9 @@ func (h helpKeys) ShortHelp() []key.Binding {
 	k := h.k
 	if h.welcome {
 		return []key.Binding{k.Choose, k.Start, k.Help, k.Quit}
+	}
+	if h.asking {
+		return []key.Binding{k.Answer, k.Skip, k.Help, k.Quit}
 	}
 	b := []key.Binding{k.Run, k.Next, k.Prev}
 	if h.playground {
@@ -98,6 +106,7 @@ func (h helpKeys) FullHelp() [][]key.Binding {
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Views, k.NextView, k.Help, k.Quit},
 		{k.Cluster, k.Global, k.Shared, k.Affinity, k.Replicas},
+		{k.Answer, k.Skip},
 	}
 }
 

@@ -71,6 +71,9 @@ func (m *Model) onWelcomeKey(msg tea.KeyPressMsg) tea.Cmd {
 
 func (m *Model) onLabKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
+	if m.quiz.asking {
+		return m.onQuizKey(msg)
+	}
 	if keyIs(msg, k.Views) || keyIs(msg, k.NextView) {
 		if m.lay.mode != modeCompact {
 			return m.say("at this size the step, the clusters and the probes are all on screen")
@@ -171,16 +174,32 @@ func (m *Model) runStep() tea.Cmd {
 		return m.say("%s", why)
 	}
 	cur := m.nav.current()
-	n, why := m.nav.apply(actRun)
-	if why != "" {
+	if _, why := m.nav.apply(actRun); why != "" {
 		if cur.kind == panelStep && m.steps[cur.step].Phase() != "" && m.nav.marks[m.nav.cursor] == markDone {
 			why += " (p probes again)"
 		}
 		return m.say("%s", why)
 	}
+	if m.askFirst(false) {
+		return nil
+	}
+	return m.startStep(nil)
+}
+
+// startStep runs the step under the cursor, with the learner's prediction
+// when the quiz asked for one.
+func (m *Model) startStep(said *steps.Choice) tea.Cmd {
+	cur := m.nav.current()
+	n, why := m.nav.apply(actRun)
+	if why != "" {
+		return m.say("%s", why)
+	}
 	m.nav = n
 	clock := m.startClock()
 	ctx := m.newActionContext()
+	if said != nil {
+		ctx = steps.WithPrediction(ctx, *said)
+	}
 	m.probes.newRound = true
 	m.syncLab()
 	return tea.Batch(m.runStepCmd(ctx, cur.step), clock)
@@ -200,18 +219,31 @@ func (m *Model) reprobe() tea.Cmd {
 	if why := m.cannotStart(); why != "" {
 		return m.say("%s", why)
 	}
-	cur := m.nav.current()
-	id := steps.PlaygroundID
-	if cur.kind == panelStep {
+	if cur := m.nav.current(); cur.kind == panelStep {
 		s := m.steps[cur.step]
 		if s.Phase() == "" || m.nav.marks[m.nav.cursor] != markDone {
 			return m.say("probing again works on a done step that probes, or in the playground")
 		}
-		id = s.ID()
+	}
+	if m.askFirst(true) {
+		return nil
+	}
+	return m.startReprobe(nil)
+}
+
+// startReprobe probes again from the panel under the cursor, with the
+// learner's prediction when the quiz asked for one.
+func (m *Model) startReprobe(said *steps.Choice) tea.Cmd {
+	id := steps.PlaygroundID
+	if cur := m.nav.current(); cur.kind == panelStep {
+		id = m.steps[cur.step].ID()
 	}
 	env := m.sess.Env
 	m.probes.newRound = true
 	return m.startAction("probe", func(ctx context.Context) ([]steps.ProbeRecord, error) {
+		if said != nil {
+			ctx = steps.WithPrediction(ctx, *said)
+		}
 		return steps.Reprobe(ctx, env, id)
 	})
 }
@@ -311,6 +343,7 @@ func (m *Model) onResumed(msg resumedMsg) tea.Cmd {
 	m.nav = m.nav.visit()
 	m.nav.markPlayground()
 	m.probes.setHistory(msg.history, true)
+	m.quiz.setScore(msg.history)
 	m.syncLab()
 	m.dirty |= dLayout
 	return cmd
@@ -397,7 +430,9 @@ func (m *Model) afterAction() tea.Cmd {
 	if m.quitAfter {
 		return tea.Quit
 	}
-	m.probes.setHistory(m.sess.Journal.Probes(), false)
+	probes := m.sess.Journal.Probes()
+	m.probes.setHistory(probes, false)
+	m.quiz.setScore(probes)
 	m.dirty |= dProbes
 	m.syncLab()
 	if m.statusBusy {

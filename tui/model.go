@@ -78,6 +78,9 @@ type Model struct {
 	checking   bool
 	statusBusy bool
 
+	// quiz asks what the learner expects before a probe (quiz.go).
+	quiz quiz
+
 	// Quitting: the prompt is up, the guide quits when the action ends, the
 	// action was interrupted.
 	confirmQuit, quitAfter, interrupted bool
@@ -124,6 +127,7 @@ func New(ctx context.Context, opts Options) *Model {
 		},
 		actCancel: func() {},
 		flashFor:  flashFor,
+		quiz:      quiz{off: opts.NoQuiz},
 	}
 	m.now = m.clock()
 	if m.welcome.choice == "" {
@@ -330,6 +334,8 @@ func (m *Model) syncLab() {
 		p.running = m.nav.running == m.nav.cursor
 		p.probing = m.action != "" && m.actPanel == m.nav.cursor
 		p.started, p.now, p.quitting = m.started, m.now, m.quitAfter
+		p.asking = m.quiz.asking && m.quiz.panel == m.nav.cursor
+		p.quizOff, p.score, p.requests = m.quiz.off, m.quiz.score, m.sess.Env.Requests
 	}
 	m.play.action = ""
 	if m.action != "" && m.nav.panels[m.actPanel].kind == panelPlayground {
@@ -467,6 +473,7 @@ func (m *Model) syncFooter() {
 	compact := m.lay.mode == modeCompact
 	h := helpKeys{k: m.keys, welcome: m.phase != phaseLab, compact: compact, panel: !compact || m.view == viewStep}
 	h.playground = m.phase == phaseLab && m.nav.current().kind == panelPlayground
+	h.asking = m.quiz.asking
 	f.keys = h.ShortHelp()
 }
 

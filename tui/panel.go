@@ -32,6 +32,13 @@ type stepPanel struct {
 	// this session.
 	record steps.StepRecord
 
+	// The quiz (quiz.go): the question is up, the quiz is off, the score,
+	// the requests a probe sends.
+	asking   bool
+	quizOff  bool
+	score    string
+	requests int
+
 	// What runs on the step shown.
 	running  bool // the step itself
 	probing  bool // a re-probe of it
@@ -184,6 +191,9 @@ func (p stepPanel) document(st *styles) []string {
 		doc = append(doc, "")
 		doc = append(doc, outcome...)
 	}
+	if p.asking {
+		doc = append(doc, p.questionLines(st)...)
+	}
 	return doc
 }
 
@@ -207,6 +217,7 @@ func (p stepPanel) outcomeLines(st *styles) []string {
 		}
 	case ok:
 		add(r.res.Summary, st.text.Render)
+		out = append(out, p.quizLines(st, r.res.Probes)...)
 		for _, wn := range r.res.Warnings {
 			add("! "+wn, st.warn.Render)
 		}
@@ -225,8 +236,9 @@ func (p stepPanel) outcomeLines(st *styles) []string {
 		for _, rec := range rd.recs {
 			add(fmt.Sprintf("  from %s: %s", rec.Result.From.Label(), steps.DescribeProbe(rec.Result)), st.text.Render)
 		}
+		out = append(out, p.quizLines(st, rd.recs)...)
 	}
-	return out
+	return append(out, p.scoreLines(st)...)
 }
 
 // action says what runs, or what to press.
@@ -234,6 +246,8 @@ func (p stepPanel) action(st *styles) string {
 	elapsed := st.muted.Render(round(p.now.Sub(p.started)))
 	r, ran := p.results[p.idx]
 	switch {
+	case p.asking:
+		return p.quizAction(st)
 	case p.running:
 		line := spinMark + st.running.Render(" Running… ") + elapsed
 		if p.quitting {

@@ -37,6 +37,9 @@ type Options struct {
 	StatusEvery time.Duration
 	// Now is the clock the step timers read; nil means time.Now.
 	Now func() time.Time
+	// NoQuiz turns predict-then-observe off: the guide never asks what
+	// the learner expects before a probe (--no-quiz; an autopilot sets it).
+	NoQuiz bool
 }
 
 // Backends the welcome screen offers.

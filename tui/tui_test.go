@@ -25,8 +25,13 @@ import (
 // `go test ./tui -update` (make golden).
 
 // testOptions open a fresh simulated lab in a temporary directory, with
-// the clusters driven one after the other so the logs keep one order.
-func testOptions(t testing.TB) Options { return testOptionsIn(t, t.TempDir(), nil) }
+// the clusters driven one after the other so the logs keep one order. The
+// quiz is off: the tests that are about it (and the goldens) turn it on.
+func testOptions(t testing.TB) Options {
+	o := testOptionsIn(t, t.TempDir(), nil)
+	o.NoQuiz = true
+	return o
+}
 
 // testOptionsIn opens the lab in dir, with the simulated mesh's clock.
 func testOptionsIn(t testing.TB, dir string, clock sim.Clock) Options {
@@ -70,6 +75,9 @@ type harness struct {
 	tm *teatest.TestModel
 	// statuses counts the status reads that reached the model.
 	statuses atomic.Int64
+	// answers are the keys runTo answers the quiz with, by step id; a
+	// step not named skips the question (enter).
+	answers map[string]string
 }
 
 func start(t *testing.T, w, h int) *harness { return startWith(t, w, h, testOptions(t)) }
@@ -201,6 +209,7 @@ func (h *harness) runTo(id string) {
 		})
 		if !done && cur != steps.PlaygroundID {
 			h.key("enter")
+			h.answerQuiz(cur)
 			h.waitFor("step "+cur, func(m *Model) bool {
 				mk := m.nav.marks[m.nav.cursor]
 				return (mk == markDone || mk == markFailed) && !m.statusBusy && !m.checking
@@ -223,6 +232,25 @@ func (h *harness) runTo(id string) {
 		h.key("right")
 		h.waitFor("next panel", func(m *Model) bool { return m.nav.cursor == before+1 && !m.busy() })
 	}
+}
+
+// answerQuiz answers the question the key just pressed may have put up,
+// with the step's answer in h.answers (enter skips it).
+func (h *harness) answerQuiz(id string) {
+	h.t.Helper()
+	asking := false
+	h.waitFor("the question or the run", func(m *Model) bool {
+		asking = m.quiz.asking
+		return asking || m.busy() || m.nav.marks[m.nav.cursor] == markDone || m.nav.marks[m.nav.cursor] == markFailed
+	})
+	if !asking {
+		return
+	}
+	a, ok := h.answers[id]
+	if !ok {
+		a = "enter"
+	}
+	h.key(a)
 }
 
 // toPlayground runs the story's steps and goes on to the playground.
@@ -273,13 +301,19 @@ var goldenSizes = []struct{ w, h int }{{80, 24}, {100, 34}, {120, 40}, {160, 48}
 
 // TestGolden walks the lab at each size and keeps the same moments: the
 // welcome, a step before and after it runs, the panes after connect, the
-// chart after the failover and the end of the lab with its history. In
+// chart after the failover and the end of the lab with its history, and
+// the quiz: its question before the failover, the answer beside what
+// Cilium did after it, the score at the end. In
 // the compact layout (below 120 x 40) the moments that are about the
 // clusters or the probes are taken in their view (keys 2 and 3).
 func TestGolden(t *testing.T) {
 	for _, size := range goldenSizes {
 		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
-			h := start(t, size.w, size.h)
+			opts := testOptions(t)
+			opts.NoQuiz = false
+			h := startWith(t, size.w, size.h, opts)
+			// Right, wrong, skipped, right (scale-down below), right.
+			h.answers = map[string]string{"deploy": "1", "global": "2", "scale-back": "1"}
 			compact := size.w < dashWidth || size.h < dashHeight
 			shot := func(name string, view string, wants ...string) {
 				t.Helper()
@@ -307,16 +341,30 @@ func TestGolden(t *testing.T) {
 			h.runTo("connect")
 			h.settle()
 			shot("panes-after-connect", "2", "peer link us→eu: up, synced", "peer link eu→us: up, synced", "agents 3/3 connected")
-			h.runTo("scale-down")
+			h.runTo("affinity-local")
 			h.settle()
+			h.key("right")
+			h.waitFor("the scale-down", func(m *Model) bool { return cursorID(m) == "scale-down" })
+			h.key("enter")
+			h.waitFor("the question", func(m *Model) bool { return m.quiz.asking })
+			shot("quiz-ask", "", "What do you expect?", "1 all from US", "6 errors", "enter skips")
+			h.key("5")
+			h.waitFor("the scale-down's end", func(m *Model) bool {
+				return m.nav.marks[m.nav.cursor] == markDone && !m.statusBusy && !m.checking
+			})
+			h.settle()
+			shot("quiz-result", "", "✓ Done", "You said all from EU · Cilium did all from EU", "Why: Affinity local, but no local backend")
 			shot("chart-after-failover", "3", "Responses · failover")
 			h.toPlayground()
 			h.key("right")
 			h.runTo("teardown")
 			h.settle()
-			shot("end-of-lab", "3", "local only", "global", "affinity", "failover", "back home")
+			const score = "Predict, then observe: 3 of 4 predictions right."
 			if compact {
-				shot("end-of-lab-step", "", "Tear down")
+				shot("end-of-lab", "3", "local only", "global", "affinity", "failover", "back home")
+				shot("end-of-lab-step", "", "Tear down", score)
+			} else {
+				shot("end-of-lab", "3", "local only", "global", "affinity", "failover", "back home", score)
 			}
 		})
 	}
