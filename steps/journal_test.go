@@ -76,6 +76,12 @@ func FuzzJournal(f *testing.F) {
 			_ = steps.DescribeProbe(r)
 			_ = r.Share(r.Errors)
 			_ = j.Probed(p.Step)
+			if q := p.Quiz; q != nil && (q.Said != "" && !q.Said.Valid() || q.Why == "" || !p.Did().Valid()) {
+				t.Fatalf("accepted an impossible question %+v on %+v", q, p)
+			}
+		}
+		if right, asked := steps.Score(j.Probes()); right < 0 || right > asked {
+			t.Fatalf("score %d of %d", right, asked)
 		}
 		once := encode(t, j)
 		again, err := steps.NewJournal(once, nil)
