@@ -53,8 +53,8 @@ func newKeyMap() keyMap {
 		Replicas:   b([]string{"+", "=", "-"}, "+/-", "replicas"),
 		Yes:        b([]string{"y", "Y"}, "y", "yes"),
 		No:         b([]string{"n", "N", "esc"}, "n", "no"),
-		Answer:     b([]string{"1", "2", "3", "4", "5", "6"}, "1-6", "what you expect"),
-		Skip:       b([]string{"enter", "esc"}, "enter", "skip"),
+		Answer:     b([]string{"1", "2", "3", "4", "5", "6"}, "1-6", "answer the quiz"),
+		Skip:       b([]string{"enter", "esc"}, "enter", "skip the quiz"),
 	}
 }
 
@@ -104,9 +104,8 @@ func (h helpKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Run, k.Next, k.Prev, k.Probe, k.Explain, k.Copy},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Views, k.NextView, k.Help, k.Quit},
+		{k.Views, k.NextView, k.Help, k.Quit, k.Answer, k.Skip},
 		{k.Cluster, k.Global, k.Shared, k.Affinity, k.Replicas},
-		{k.Answer, k.Skip},
 	}
 }
 

@@ -45,7 +45,7 @@ func TestQuizAskThenShowBoth(t *testing.T) {
 	h.waitFor("the question", func(m *Model) bool { return m.quiz.asking })
 	out := h.screen()
 	requireFits(t, out, 100, 34)
-	requireContains(t, out, "What do you expect?", "US's busybox sends 10 requests", "1 all from US", "2 mostly US", "3 both", "4 mostly EU", "5 all from EU", "6 errors", "1-6 what you expect")
+	requireContains(t, out, "What do you expect?", "US's busybox sends 10 requests", "1 all from US", "2 mostly US", "3 both", "4 mostly EU", "5 all from EU", "6 errors", "1-6 answer the quiz")
 	h.inspect(func(m *Model) {
 		if m.view != viewStep {
 			t.Errorf("the question shows in view %d, want the step's", m.view)
