@@ -200,7 +200,7 @@ func exitNote(sess *steps.Session) string {
 			next, total, dir, next+1, sess.Runner.Steps[next].ID())
 	}
 	if score := steps.ScoreText(sess.Journal.Probes()); score != "" {
-		note += " Your predictions: " + score + "."
+		note += " Predict, then observe: " + score + "."
 	}
 	return note
 }

@@ -51,7 +51,7 @@ func TestInteractiveQuiz(t *testing.T) {
 				t.Fatalf("exit %d:\n%s", code, tail(r.screen(), 10))
 			}
 			out := strings.Join(strings.Fields(r.screen()), " ")
-			const score = "Your predictions: 1 of 1 prediction right."
+			const score = "Predict, then observe: 1 of 1 prediction right."
 			if got := strings.Contains(out, score); got != tc.quiz {
 				t.Errorf("exit note has the score: %t, want %t:\n%s", got, tc.quiz, tail(r.screen(), 10))
 			}
