@@ -336,6 +336,7 @@ func (m *Model) syncLab() {
 		p.started, p.now, p.quitting = m.started, m.now, m.quitAfter
 		p.asking = m.quiz.asking && m.quiz.panel == m.nav.cursor
 		p.quizOff, p.score, p.requests = m.quiz.off, m.quiz.score, m.sess.Env.Requests
+		p.ownRound = ownRound(m.probes.history, s.ID())
 	}
 	m.play.action = ""
 	if m.action != "" && m.nav.panels[m.actPanel].kind == panelPlayground {

@@ -38,6 +38,9 @@ type stepPanel struct {
 	quizOff  bool
 	score    string
 	requests int
+	// ownRound is the journal's last round of the step's own run, for a
+	// step done before this session.
+	ownRound []steps.ProbeRecord
 
 	// What runs on the step shown.
 	running  bool // the step itself
@@ -223,8 +226,10 @@ func (p stepPanel) outcomeLines(st *styles) []string {
 		}
 	case p.mark == markDone && p.record.Summary != "":
 		add(fmt.Sprintf("When it ran (%s): %s", p.record.Finished.Local().Format("Jan 2 15:04"), p.record.Summary), st.text.Render)
+		out = append(out, p.quizLines(st, p.ownRound)...)
 	case p.mark == markTorn && p.record.Summary != "":
 		add(fmt.Sprintf("Before the teardown (%s): %s", p.record.Finished.Local().Format("Jan 2 15:04"), p.record.Summary), st.muted.Render)
+		out = append(out, p.quizLines(st, p.ownRound)...)
 	}
 	for _, rd := range p.reprobes[p.idx] {
 		out = append(out, "")

@@ -144,3 +144,18 @@ func (p stepPanel) scoreLines(st *styles) []string {
 func (p stepPanel) quizAction(st *styles) string {
 	return fit(st.keyHint.Render("▶ "+quizPrompt)+st.muted.Render(fmt.Sprintf("  1-%d answer · enter skips", len(steps.Choices))), p.innerW())
 }
+
+// ownRound is the last round a step's own run recorded in history (not a
+// re-probe): its probes from US and EU, recorded one after the other; nil
+// when it has none.
+func ownRound(history []steps.ProbeRecord, id string) []steps.ProbeRecord {
+	for i := len(history) - 1; i >= 0; i-- {
+		if p := history[i]; p.Step == id && p.Phase != steps.PhaseReprobe {
+			if i > 0 && history[i-1].Step == id && history[i-1].Phase == p.Phase {
+				return history[i-1 : i+1]
+			}
+			return history[i : i+1]
+		}
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 )
@@ -122,3 +123,32 @@ func TestNoQuizNeverAsks(t *testing.T) {
 }
 
 func escKey() tea.KeyPressMsg { return tea.KeyPressMsg{Code: tea.KeyEscape} }
+
+// A lab opened again shows each done step's answer from the journal, and
+// the score on the last step.
+func TestQuizAfterResume(t *testing.T) {
+	dir := t.TempDir()
+	opts := testOptionsIn(t, dir, nil)
+	h := startWith(t, 160, 48, opts)
+	h.answers = map[string]string{"deploy": "1", "global": "5"}
+	h.openLab()
+	h.runTo("global")
+	h.settle()
+	h.key("q")
+	h.tm.FinalModel(t, teatest.WithFinalTimeout(hangGuard)).(*Model).sess.Close() // let go of the lab directory
+
+	h2 := startWith(t, 160, 48, testOptionsIn(t, dir, nil))
+	h2.openLab()
+	h2.waitScreen("Step 8 of 11")
+	h2.key("left")
+	h2.waitScreen("Step 7 of 11")
+	requireContains(t, h2.screen(), "When it ran", "✗ You said all from EU · Cilium did both", "Why: Affinity none spreads requests")
+	h2.key("left")
+	h2.waitScreen("Step 6 of 11")
+	requireContains(t, h2.screen(), "✓ You said all from US · Cilium did all from US")
+	var score string
+	h2.inspect(func(m *Model) { score = m.quiz.score })
+	if score != "1 of 2 predictions right" {
+		t.Errorf("score after resume %q", score)
+	}
+}
