@@ -48,6 +48,7 @@ type labOptions struct {
 	// --backend auto ("" when none did).
 	impliedBy string
 	kind      kindOptions
+	demo      demoOptions
 }
 
 func (o *labOptions) addFlags(cmd *cobra.Command) {
@@ -60,6 +61,7 @@ func (o *labOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.fresh, "fresh", false, "move the lab directory aside (kept as <dir>.bak-<time>) and start a new lab; only a lab directory is ever moved")
 	f.BoolVar(&o.noQuiz, "no-quiz", false, "interactive guide: do not ask what you expect before each probe (headless never asks)")
 	addKindFlags(f, &o.kind)
+	o.demo.addFlags(cmd)
 }
 
 // validate checks the flags before anything touches the machine.
@@ -120,6 +122,9 @@ func runLab(ctx context.Context, cmd *cobra.Command, o *labOptions, ro runOption
 	if err := o.validate(cmd); err != nil {
 		return err
 	}
+	if err := o.demo.validate(cmd, ro.headless); err != nil {
+		return err
+	}
 	list := steps.All()
 	from, to := 0, len(list)-1
 	var err error
@@ -141,6 +146,14 @@ func runLab(ctx context.Context, cmd *cobra.Command, o *labOptions, ro runOption
 		note, ok := canDrawTUI(stdin, stdout)
 		ro.headless = !ok
 		notes = append(notes, note)
+		if flag := o.demo.needsTUI(); !ok && flag != "" {
+			why := note
+			if why == "" {
+				why = "Standard output is not a terminal."
+			}
+			return usageError{cluster.WithHint(fmt.Errorf("%s needs the interactive guide, which cannot run here: %s", flag, why),
+				"run it in a terminal (stdin and stdout on the terminal, TERM not dumb)")}
+		}
 	}
 	if !ro.headless {
 		return runTUI(ctx, o, stdin, stdout)

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -54,6 +55,25 @@ func (m *Model) openCmd(backend string) tea.Cmd {
 	}
 }
 
+// reopenCmd closes the lab and opens a fresh one on the same backend, for
+// the autopilot's loop; the old session is forgotten first, so nothing
+// reads it while it closes.
+func (m *Model) reopenCmd() tea.Cmd {
+	old, reopen, ctx := m.sess, m.opts.Reopen, m.ctx
+	backend := old.Backend.Kind()
+	m.sess = nil
+	m.phase = phaseOpening
+	m.welcome.opening, m.welcome.openErr = true, nil
+	m.dirty |= dWelcome | dLayout
+	return func() tea.Msg {
+		if err := old.Close(); err != nil {
+			return openedMsg{err: fmt.Errorf("close the finished lab: %w", err)}
+		}
+		sess, err := reopen(ctx, backend)
+		return openedMsg{sess: sess, err: err}
+	}
+}
+
 // resumeCmd re-checks the live state to find the first step not done, and
 // reads the probe history from the journal.
 func (m *Model) resumeCmd() tea.Cmd {
@@ -66,6 +86,7 @@ func (m *Model) resumeCmd() tea.Cmd {
 
 // statusCmd reads both clusters at once.
 func (m *Model) statusCmd() tea.Cmd {
+	m.statusIssued++
 	b, ctx := m.sess.Backend, m.ctx
 	return func() tea.Msg {
 		var out statusMsg

@@ -19,6 +19,7 @@ type keyMap struct {
 	Affinity, More, Fewer, Replicas key.Binding
 	Yes, No                         key.Binding
 	Answer, Skip                    key.Binding
+	Pause                           key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -55,6 +56,7 @@ func newKeyMap() keyMap {
 		No:         b([]string{"n", "N", "esc"}, "n", "no"),
 		Answer:     b([]string{"1", "2", "3", "4", "5", "6"}, "1-6", "answer the quiz"),
 		Skip:       b([]string{"enter", "esc"}, "enter", "skip the quiz"),
+		Pause:      b([]string{"space"}, "space", "autopilot"),
 	}
 }
 

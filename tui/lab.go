@@ -19,6 +19,11 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.footer.clear() {
 		m.dirty |= dFooter
 	}
+	if m.ap.on {
+		if cmd, handled := m.onApKey(msg); handled {
+			return cmd
+		}
+	}
 	k := m.keys
 	switch {
 	case m.confirmQuit:
@@ -60,13 +65,18 @@ func (m *Model) onWelcomeKey(msg tea.KeyPressMsg) tea.Cmd {
 			w.choice = backendSim
 		}
 	case keyIs(msg, m.keys.Start):
-		m.phase = phaseOpening
-		w.opening, w.openErr = true, nil
-		m.dirty |= dWelcome
-		return m.openCmd(w.choice)
+		return m.startLab()
 	}
 	m.dirty |= dWelcome
 	return nil
+}
+
+// startLab opens the lab on the chosen backend.
+func (m *Model) startLab() tea.Cmd {
+	m.phase = phaseOpening
+	m.welcome.opening, m.welcome.openErr = true, nil
+	m.dirty |= dWelcome
+	return m.openCmd(m.welcome.choice)
 }
 
 func (m *Model) onLabKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -313,10 +323,24 @@ func (m *Model) onOpened(msg openedMsg) tea.Cmd {
 		m.phase = phaseWelcome
 		m.welcome.opening, m.welcome.openErr = false, msg.err
 		m.dirty |= dWelcome
+		if m.ap.on {
+			m.apPause() // the error is on screen: the learner decides
+		}
 		return nil
 	}
 	m.sess = msg.sess
-	m.ev = newEvents()
+	var next tea.Cmd
+	if m.ev == nil {
+		m.ev = newEvents()
+		next = m.ev.next()
+	} else {
+		m.resetLab() // the autopilot's loop: a fresh lab, the same reader of its events
+	}
+	if m.ap.on && m.sess.Backend.Kind() == backendSim {
+		// One cluster after the other: the logs then keep one order, and
+		// the seed replays the same run, frame for frame.
+		m.sess.Env.Sequential = true
+	}
 	m.sess.SetReporter(m.ev)
 	m.steps = m.sess.Runner.Steps
 	m.header.sim = m.sess.Backend.Kind() == backendSim
@@ -324,7 +348,18 @@ func (m *Model) onOpened(msg openedMsg) tea.Cmd {
 	m.header.seed = m.sess.Dir.Meta().Seed
 	m.panes.sim = m.header.sim
 	m.statusBusy = true
-	return tea.Batch(m.resumeCmd(), m.ev.next(), m.statusCmd())
+	return tea.Batch(m.resumeCmd(), next, m.statusCmd())
+}
+
+// resetLab forgets the finished lab's progress before a fresh one.
+func (m *Model) resetLab() {
+	n := len(m.steps)
+	m.nav = newNav(n)
+	m.panel = newStepPanel(n)
+	m.play = newPlayground()
+	m.probes = probes{firstProbe: m.probes.firstProbe}
+	m.panes.have = false
+	m.dirty |= dLayout
 }
 
 func (m *Model) onResumed(msg resumedMsg) tea.Cmd {
@@ -346,7 +381,7 @@ func (m *Model) onResumed(msg resumedMsg) tea.Cmd {
 	m.quiz.setScore(msg.history)
 	m.syncLab()
 	m.dirty |= dLayout
-	return cmd
+	return tea.Batch(cmd, m.apBegin())
 }
 
 // onEvent applies one report from the runner.

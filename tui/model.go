@@ -98,6 +98,11 @@ type Model struct {
 	helpOut []string
 	small   []string
 
+	// The autopilot, and the status reads issued and answered, which tell
+	// it when the panes show the state after a step.
+	ap                       autopilot
+	statusIssued, statusDone int
+
 	dirty dirt
 	// flashFor is how long a footer message stays without a key press.
 	flashFor time.Duration
@@ -130,6 +135,13 @@ func New(ctx context.Context, opts Options) *Model {
 		quiz:      quiz{off: opts.NoQuiz},
 	}
 	m.now = m.clock()
+	if opts.Autopilot != nil {
+		m.ap = autopilot{cfg: *opts.Autopilot, on: true}
+		m.quiz.off = true // the autopilot never asks
+		if m.ap.cfg.Pace <= 0 {
+			m.ap.cfg.Pace = DefaultPace
+		}
+	}
 	if m.welcome.choice == "" {
 		m.welcome.choice = backendSim
 	}
@@ -166,7 +178,7 @@ func (m *Model) Init() tea.Cmd {
 	if m.welcome.detecting {
 		return tea.Batch(m.detectCmd(), cmd)
 	}
-	return cmd
+	return tea.Batch(cmd, m.apStartLab())
 }
 
 // View assembles the pieces' cached lines; it renders nothing itself.
@@ -200,6 +212,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.onClock(msg)
 	case engineMsg:
 		m.onEngine(msg)
+		cmd = m.apStartLab()
+	case apTickMsg:
+		cmd = m.onApTick(msg)
 	case openedMsg:
 		cmd = m.onOpened(msg)
 	case resumedMsg:
@@ -217,7 +232,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case stepStartedMsg, logBatchMsg, probeMsg, stepDoneMsg, actionDoneMsg, progressMsg:
 		cmd = tea.Batch(m.onEvent(msg), m.ev.next())
 	}
-	return m, tea.Batch(cmd, m.refresh())
+	return m, tea.Batch(cmd, m.apObserve(), m.refresh())
 }
 
 // onSpin advances the spinner in the pieces that show it.
@@ -262,6 +277,7 @@ func (m *Model) onEngine(msg engineMsg) {
 
 func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 	m.statusBusy = false
+	m.statusDone++
 	if !m.panes.have || errText(msg.err) != errText(m.panes.err) || !reflect.DeepEqual(msg.st, m.panes.st) {
 		m.panes.have, m.panes.st, m.panes.err = true, msg.st, msg.err
 		m.play.st = msg.st
@@ -470,6 +486,8 @@ func (m *Model) syncFooter() {
 		f.status = "Interrupting the current action, then quitting (ctrl+c again leaves at once)"
 	case m.quitAfter:
 		f.status = "Quitting when the current action ends (ctrl+c interrupts it)"
+	case m.ap.on:
+		f.status = m.apStatus()
 	}
 	compact := m.lay.mode == modeCompact
 	h := helpKeys{k: m.keys, welcome: m.phase != phaseLab, compact: compact, panel: !compact || m.view == viewStep}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 )
@@ -55,6 +57,9 @@ type stepPanel struct {
 	reprobes map[int][]reprobe
 
 	sc scroller
+	// typing is how many cells of the commands the autopilot has typed so
+	// far; -1 shows them all.
+	typing int
 
 	// The step shown, wrapped at the current width (made in Update, when
 	// the step, the width or the log changes).
@@ -84,6 +89,7 @@ func newStepPanel(total int) stepPanel {
 		logs:        map[int][]steps.LogLine{},
 		results:     map[int]outcome{},
 		reprobes:    map[int][]reprobe{},
+		typing:      -1,
 	}
 }
 
@@ -185,7 +191,7 @@ func (p stepPanel) document(st *styles) []string {
 		doc = append(doc, p.explain...)
 		doc = append(doc, "")
 	}
-	doc = append(doc, p.cmds...)
+	doc = append(doc, typed(p.cmds, p.typing)...)
 	if len(p.logLines) > 0 {
 		doc = append(doc, "")
 		doc = append(doc, p.logLines...)
@@ -198,6 +204,34 @@ func (p stepPanel) document(st *styles) []string {
 		doc = append(doc, p.questionLines(st)...)
 	}
 	return doc
+}
+
+// typeTotal is the width of the commands in cells: what the autopilot
+// types.
+func (p stepPanel) typeTotal() int {
+	n := 0
+	for _, ln := range p.cmds {
+		n += width(ln)
+	}
+	return n
+}
+
+// typed is lines as typed so far: the first n cells, a cursor after them;
+// n < 0 is all of them.
+func typed(lines []string, n int) []string {
+	if n < 0 {
+		return lines
+	}
+	out := make([]string, 0, len(lines))
+	for _, ln := range lines {
+		w := width(ln)
+		if n < w {
+			return append(out, ansi.Truncate(ln, n, "")+"▌")
+		}
+		out = append(out, ln)
+		n -= w
+	}
+	return out
 }
 
 // outcomeLines say how the step ended: what happened and what it means, or

@@ -40,6 +40,14 @@ type Options struct {
 	// NoQuiz turns predict-then-observe off: the guide never asks what
 	// the learner expects before a probe (--no-quiz; an autopilot sets it).
 	NoQuiz bool
+	// Autopilot, when set, walks the lab without the learner.
+	Autopilot *Autopilot
+	// Reopen opens a fresh lab on the backend, setting the old one aside,
+	// for the autopilot's loop; the guide closes the old session first.
+	Reopen func(ctx context.Context, backend string) (*steps.Session, error)
+	// Filter sees every message before the model does, as Bubble Tea's
+	// WithFilter: the recorder learns the terminal's size from it.
+	Filter func(tea.Model, tea.Msg) tea.Msg
 }
 
 // Backends the welcome screen offers.
@@ -56,7 +64,11 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (*steps
 	// guide then interrupts the running action and quits when it has
 	// returned, instead of Bubble Tea's own handler leaving at once with
 	// the action half done.
-	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out), tea.WithoutSignalHandler())
+	popts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithoutSignalHandler()}
+	if opts.Filter != nil {
+		popts = append(popts, tea.WithFilter(opts.Filter))
+	}
+	p := tea.NewProgram(m, popts...)
 	stop := context.AfterFunc(ctx, func() { p.Send(signalMsg{}) })
 	defer stop()
 	final, err := p.Run()
