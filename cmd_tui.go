@@ -159,6 +159,9 @@ const idleLimit = 3 * time.Second
 // cannot be written fails here, before anything else happens.
 func startRecording(path string, stdout io.Writer, ap *tui.Autopilot) (*recording, error) {
 	hint := "choose a --record path in a directory you can write to"
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, cluster.WithHint(fmt.Errorf("--record %s: a directory, not a file", path), hint)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return nil, cluster.WithHint(fmt.Errorf("--record %s: %w", path, err), hint)

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/vt"
+
+	"github.com/clustermesh-lab/clustermesh-lab/tui/cast"
+)
+
+// leaveAltScreen is how the guide leaves its screen when it quits.
+const leaveAltScreen = "\x1b[?1049l"
+
+// replayGuide plays a recording into a terminal emulator, as asciinema's
+// player would, and returns the guide's last screen: the one shown just
+// before it left the alternate screen.
+func replayGuide(t *testing.T, h cast.Header, events []cast.Event) string {
+	t.Helper()
+	term := vt.NewEmulator(h.Width, h.Height)
+	defer term.Close()
+	// The emulator answers the guide's queries on its input: drain it.
+	go io.Copy(io.Discard, term)
+	for _, ev := range events {
+		switch ev.Kind {
+		case cast.Resize:
+			t.Fatalf("a resize in a recording made at a fixed size: %q", ev.Data)
+		case cast.Output:
+			data, left := ev.Data, false
+			if i := strings.Index(ev.Data, leaveAltScreen); i >= 0 {
+				data, left = ev.Data[:i], true
+			}
+			if _, err := term.WriteString(data); err != nil {
+				t.Fatal(err)
+			}
+			if left {
+				return term.String()
+			}
+		}
+	}
+	t.Fatal("the recording never leaves the guide's screen")
+	return ""
+}
+
+var (
+	replayDurations = regexp.MustCompile(`\d+(\.\d+)?(ms|s)\b`)
+	trailingSpace   = regexp.MustCompile(`(?m)[ \t]+$`)
+)
+
+// comparable masks durations, as the goldens do, and trailing blanks,
+// which a terminal's screen does not keep.
+func comparable(s string) string {
+	s = replayDurations.ReplaceAllString(s, "#s")
+	return strings.TrimRight(trailingSpace.ReplaceAllString(s, ""), "\n")
+}
+
+// TestRecordAutopilot records an autopilot walk of the simulated lab
+// through the real command line on a terminal, replays the file in a
+// terminal emulator, and finds on its last screen what the guide showed
+// at that moment: the golden of the autopilot's end at the same size.
+func TestRecordAutopilot(t *testing.T) {
+	dir := t.TempDir()
+	lab, file := filepath.Join(dir, "lab"), filepath.Join(dir, "demo.cast")
+	r := startOnPTY(t, nil, []string{"TERM=xterm-256color"}, "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab,
+		"--autopilot", "--pace", "1us", "--record", file)
+	code := r.wait(t)
+	out := r.screen()
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, tail(out, 20))
+	}
+	for _, want := range []string{"Recorded the guide to " + file, "The lab is complete"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, tail(out, 10))
+		}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, events, err := cast.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Width != 120 || h.Height != 40 || h.Title == "" || h.Timestamp == 0 || h.IdleTimeLimit <= 0 {
+		t.Errorf("header %+v: want the terminal's 120x40, a title, a timestamp and an idle limit", h)
+	}
+	got := comparable(replayGuide(t, h, events))
+	want, err := os.ReadFile(filepath.Join("tui", "testdata", "TestAutopilotGolden", "120x40.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != comparable(string(want)) {
+		t.Errorf("the recording ends on another screen than the guide's golden.\nreplayed:\n%s\ngolden:\n%s", got, want)
+	}
+}
+
+// A --record path that cannot be written fails before the lab opens:
+// no lab directory, no file, and whatever the destination held is kept.
+func TestRecordUnwritable(t *testing.T) {
+	dir := t.TempDir()
+	lab := filepath.Join(dir, "lab")
+	ro, isDir := filepath.Join(dir, "read-only"), filepath.Join(dir, "a-directory")
+	for _, d := range []string{ro, isDir} {
+		if err := os.Mkdir(d, 0o500); err != nil {
+			t.Fatal(err)
+		}
+	}
+	paths := []string{filepath.Join(dir, "missing", "demo.cast"), isDir}
+	if f, err := os.CreateTemp(ro, "probe"); err == nil {
+		f.Close() // root writes anywhere: a read-only directory is no test
+	} else {
+		paths = append(paths, filepath.Join(ro, "demo.cast"))
+	}
+	for _, path := range paths {
+		r := startOnPTY(t, nil, []string{"TERM=xterm-256color"}, "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab,
+			"--autopilot", "--record", path)
+		code := r.wait(t)
+		out := r.screen()
+		if code != 1 || !strings.Contains(out, "--record "+path) || !strings.Contains(out, "What to do: choose a --record path") {
+			t.Errorf("--record %s: exit %d, want 1 with the path and what to do:\n%s", path, code, tail(out, 10))
+		}
+		if _, err := os.Stat(lab); !os.IsNotExist(err) {
+			t.Errorf("--record %s: the lab directory was made before the recording failed", path)
+		}
+	}
+}
