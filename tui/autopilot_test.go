@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,4 +114,58 @@ func TestAutopilotGolden(t *testing.T) {
 			golden.RequireEqual(t, out)
 		})
 	}
+}
+
+// Space pauses and resumes the autopilot; any other key hands the keys
+// over and does what it always does; the quit keys work as always.
+func TestAutopilotKeys(t *testing.T) {
+	opts := testOptions(t)
+	// An hour a word: the autopilot sits reading the first step.
+	opts.Autopilot = &Autopilot{Pace: time.Hour}
+	h := startWith(t, 120, 40, opts)
+	h.waitFor("the autopilot reading step 1", func(m *Model) bool {
+		return m.phase == phaseLab && m.ap.stage == apRead && !m.ap.paused
+	})
+	h.waitScreen("AUTOPILOT · reading · space pauses")
+	h.key(" ")
+	h.waitFor("paused", func(m *Model) bool { return m.ap.paused })
+	h.waitScreen("AUTOPILOT paused · space resumes")
+	h.key(" ")
+	h.waitFor("resumed", func(m *Model) bool { return !m.ap.paused && m.ap.stage == apRead })
+	// e hides the explanation, as always, and takes the keys.
+	h.key("e")
+	h.waitFor("e taken over", func(m *Model) bool { return m.ap.paused && !m.panel.showExplain })
+	// enter runs the step, as always.
+	h.key("enter")
+	h.waitFor("preflight run by hand", func(m *Model) bool { return m.nav.marks[0] == markDone && !m.checking })
+	// space hands back to the autopilot, which looks at the result first.
+	h.key(" ")
+	h.waitFor("the autopilot on the result", func(m *Model) bool { return !m.ap.paused && m.ap.stage == apRead && m.nav.cursor == 0 })
+	// q quits, as always when nothing runs.
+	h.key("q")
+	h.tm.WaitFinished(t, teatest.WithFinalTimeout(hangGuard))
+}
+
+// With Loop, the autopilot opens a fresh lab after the teardown and walks
+// it again, on the same seed.
+func TestAutopilotLoop(t *testing.T) {
+	opts := testOptions(t)
+	var opened atomic.Int32
+	opts.Reopen = func(ctx context.Context, backend string) (*steps.Session, error) {
+		opened.Add(1)
+		return testOptions(t).Open(ctx, backend)
+	}
+	opts.Autopilot = &Autopilot{Pace: fastPace, NoTyping: true, Loop: true}
+	h := startWith(t, 120, 40, opts)
+	h.waitFor("the second lab's first step done", func(m *Model) bool {
+		return opened.Load() == 1 && m.phase == phaseLab && m.nav.marks[0] == markDone && m.nav.frontier() < 3
+	})
+	h.inspect(func(m *Model) {
+		if n := len(m.sess.Journal.Probes()); n != 0 {
+			t.Errorf("the fresh lab's journal has %d probes from the last one", n)
+		}
+		if len(m.probes.history) != 0 {
+			t.Errorf("the chart kept %d rounds of the last lab", len(m.probes.history))
+		}
+	})
 }
