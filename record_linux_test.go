@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/vt"
 
 	"github.com/clustermesh-lab/clustermesh-lab/tui/cast"
@@ -22,8 +24,10 @@ const leaveAltScreen = "\x1b[?1049l"
 func replayGuide(t *testing.T, h cast.Header, events []cast.Event) string {
 	t.Helper()
 	term := vt.NewEmulator(h.Width, h.Height)
-	defer term.Close()
-	// The emulator answers the guide's queries on its input: drain it.
+	// The emulator answers the guide's queries on its input, and its
+	// writes wait for a reader: drain it. The reader stays blocked when the
+	// replay ends, and the emulator is not closed: vt's Close races with a
+	// blocked Read (its closed flag has no lock).
 	go io.Copy(io.Discard, term)
 	for _, ev := range events {
 		switch ev.Kind {
@@ -126,6 +130,77 @@ func TestRecordUnwritable(t *testing.T) {
 		}
 		if _, err := os.Stat(lab); !os.IsNotExist(err) {
 			t.Errorf("--record %s: the lab directory was made before the recording failed", path)
+		}
+	}
+}
+
+// A resize reaches the recording as an "r" event before the output drawn
+// at the new size; the size it started at is in the header, not an event.
+func TestRecordResize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "demo.cast")
+	var term strings.Builder
+	rec, err := startRecording(path, &term, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.filter(nil, tea.WindowSizeMsg{Width: 80, Height: 24}) // the size it started at
+	io.WriteString(rec.out, "at 80x24")
+	rec.filter(nil, tea.WindowSizeMsg{Width: 100, Height: 30})
+	io.WriteString(rec.out, "at 100x30")
+	if err := rec.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if term.String() != "at 80x24at 100x30" {
+		t.Errorf("the terminal got %q", term.String())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, events, err := cast.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range events {
+		got = append(got, ev.Kind+" "+ev.Data)
+	}
+	want := []string{"o at 80x24", "r 100x30", "o at 100x30"}
+	if h.Width != 80 || h.Height != 24 || h.IdleTimeLimit != idleLimit.Seconds() || strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("header %+v, events %q; want 80x24, idle limit %v, events %q", h, got, idleLimit, want)
+	}
+}
+
+// --loop walks a fresh lab after the teardown: the finished one is set
+// aside as --fresh does, and the new one starts on the same seed.
+func TestAutopilotLoopThroughTheCLI(t *testing.T) {
+	dir := t.TempDir()
+	lab := filepath.Join(dir, "lab")
+	r := startOnPTY(t, nil, []string{"TERM=xterm-256color"}, "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab, "--seed", "7",
+		"--autopilot", "--pace", "1us", "--no-typing", "--loop")
+	waitFor(t, "a finished lab set aside and the next one started", func() bool {
+		backups, _ := filepath.Glob(lab + ".bak-*")
+		_, started := journalStepQuiet(lab, "preflight")
+		return len(backups) == 1 && started
+	}, r)
+	if err := r.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := r.wait(t); code != 130 {
+		t.Errorf("exit %d after SIGINT, want 130:\n%s", code, tail(r.screen(), 10))
+	}
+	backups, _ := filepath.Glob(lab + ".bak-*")
+	if len(backups) != 1 {
+		t.Fatalf("backups %q, want one", backups)
+	}
+	if rec, ok := journalStepQuiet(backups[0], "teardown"); !ok || rec.Finished.IsZero() {
+		t.Errorf("the lab set aside is not torn down: %+v", rec)
+	}
+	for _, d := range []string{lab, backups[0]} {
+		raw, err := os.ReadFile(filepath.Join(d, "lab.json"))
+		if err != nil || !strings.Contains(string(raw), `"seed": 7`) {
+			t.Errorf("%s/lab.json: %s %v, want seed 7", d, raw, err)
 		}
 	}
 }
