@@ -295,6 +295,8 @@ func (p stepPanel) action(st *styles) string {
 		return line
 	case p.probing:
 		return spinMark + st.running.Render(" Probing again… ") + elapsed
+	case p.typing >= 0:
+		return st.running.Render("▶ The autopilot types the commands, then runs this step")
 	case p.mark == markFailed:
 		return st.fail.Render("✗ Failed") + st.muted.Render(" after "+round(r.took)) + st.keyHint.Render("   enter retries")
 	case p.mark == markDone:

@@ -29,8 +29,11 @@ const (
 // manifest is the part of the demo manifests the simulation uses.
 type manifest struct {
 	deployments map[string]int // name -> replicas
-	services    []string
-	message     string // the JSON body hello-world answers with
+	// order is the deployments' names in the manifests' order: the log
+	// follows it, as kubectl's does, and a replay logs the same lines.
+	order    []string
+	services []string
+	message  string // the JSON body hello-world answers with
 }
 
 var returnBody = regexp.MustCompile(`return 200 '([^']*)'`)
@@ -64,6 +67,7 @@ func loadManifest(c cluster.Name) (manifest, error) {
 				r = *obj.Spec.Replicas
 			}
 			m.deployments[obj.Metadata.Name] = r
+			m.order = append(m.order, obj.Metadata.Name)
 		case "Service":
 			m.services = append(m.services, obj.Metadata.Name)
 		case "ConfigMap":
@@ -104,7 +108,8 @@ func (b *Backend) DeployDemo(ctx context.Context, c cluster.Name, log cluster.Lo
 		if cs.Services == nil {
 			cs.Services = map[string]*service{}
 		}
-		for name, replicas := range m.deployments {
+		for _, name := range m.order {
+			replicas := m.deployments[name]
 			d := cs.Deployments[name]
 			verb := "configured"
 			if d == nil {
