@@ -204,3 +204,34 @@ func TestAutopilotLoopThroughTheCLI(t *testing.T) {
 		}
 	}
 }
+
+// --record without the autopilot records a learner's own session: here
+// the welcome screen, left with q.
+func TestRecordByHand(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "mine.cast")
+	r := startOnPTY(t, nil, []string{"TERM=xterm-256color"}, "--lab-dir", filepath.Join(dir, "lab"), "--record", file)
+	waitFor(t, "the welcome screen", func() bool { return strings.Contains(r.screen(), "What you will do") }, r)
+	io.WriteString(r.master, "q")
+	if code := r.wait(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, tail(r.screen(), 10))
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, events, err := cast.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.IdleTimeLimit != idleLimit.Seconds() {
+		t.Errorf("idle limit %v, want %v for a recording made by hand", h.IdleTimeLimit, idleLimit.Seconds())
+	}
+	screen := replayGuide(t, h, events)
+	for _, want := range []string{"What you will do", "Where the clusters run", "enter starts the lab"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the replayed screen lacks %q:\n%s", want, screen)
+		}
+	}
+}

@@ -169,3 +169,20 @@ func TestAutopilotLoop(t *testing.T) {
 		}
 	})
 }
+
+// While a step the autopilot started runs, q asks first, as always; the
+// autopilot waits for the answer, stays on, and goes on once the step ends.
+func TestAutopilotQuitPromptWhileAStepRuns(t *testing.T) {
+	gate := gateClock{open: make(chan struct{})}
+	opts := testOptionsIn(t, t.TempDir(), gate)
+	opts.Autopilot = &Autopilot{Pace: fastPace, NoTyping: true}
+	h := startWith(t, 120, 40, opts)
+	h.waitFor("the autopilot running step 1", func(m *Model) bool { return m.ap.stage == apRun && m.nav.running == 0 })
+	h.key("q")
+	h.waitFor("the quit prompt", func(m *Model) bool { return m.confirmQuit })
+	h.waitScreen("An action is running. Quit when it finishes")
+	h.key("n")
+	h.waitFor("the prompt gone, the autopilot on", func(m *Model) bool { return !m.confirmQuit && !m.ap.paused && m.ap.stage == apRun })
+	close(gate.open)
+	h.waitFor("the autopilot on step 2", func(m *Model) bool { return m.nav.marks[0] == markDone && m.nav.cursor >= 1 && !m.ap.paused })
+}
