@@ -168,6 +168,8 @@ func TestAutopilotLoop(t *testing.T) {
 			t.Errorf("the chart kept %d rounds of the last lab", len(m.probes.history))
 		}
 	})
+	h.key(" ") // paused and idle: nothing writes to the lab as the test ends
+	h.waitFor("the autopilot paused, nothing running", func(m *Model) bool { return m.ap.paused && !m.busy() && !m.checking })
 }
 
 // While a step the autopilot started runs, q asks first, as always; the
@@ -177,12 +179,16 @@ func TestAutopilotQuitPromptWhileAStepRuns(t *testing.T) {
 	opts := testOptionsIn(t, t.TempDir(), gate)
 	opts.Autopilot = &Autopilot{Pace: fastPace, NoTyping: true}
 	h := startWith(t, 120, 40, opts)
-	h.waitFor("the autopilot running step 1", func(m *Model) bool { return m.ap.stage == apRun && m.nav.running == 0 })
+	// The preflight waits for nothing; creating the clusters waits for the gate.
+	h.waitFor("the autopilot running step 2", func(m *Model) bool { return m.ap.stage == apRun && m.nav.running == 1 })
 	h.key("q")
 	h.waitFor("the quit prompt", func(m *Model) bool { return m.confirmQuit })
 	h.waitScreen("An action is running. Quit when it finishes")
 	h.key("n")
 	h.waitFor("the prompt gone, the autopilot on", func(m *Model) bool { return !m.confirmQuit && !m.ap.paused && m.ap.stage == apRun })
 	close(gate.open)
-	h.waitFor("the autopilot on step 2", func(m *Model) bool { return m.nav.marks[0] == markDone && m.nav.cursor >= 1 && !m.ap.paused })
+	h.waitFor("the autopilot on step 3", func(m *Model) bool { return m.nav.marks[1] == markDone && m.nav.cursor >= 2 && !m.ap.paused })
+	// Paused and idle, so nothing writes to the lab directory as it goes.
+	h.key(" ")
+	h.waitFor("the autopilot paused, nothing running", func(m *Model) bool { return m.ap.paused && !m.busy() && !m.checking })
 }
