@@ -87,6 +87,11 @@ func TestAutopilotWalksTheLabTheSameEveryTime(t *testing.T) {
 	if len(first.probes) == 0 {
 		t.Fatal("the autopilot probed nothing")
 	}
+	for i, f := range first.frames {
+		if strings.Contains(f, quizPrompt) {
+			t.Errorf("frame %d asks the quiz's question:\n%s", i, f)
+		}
+	}
 	if strings.Join(first.probes, "\n") != strings.Join(second.probes, "\n") {
 		t.Errorf("the probes differ between two walks:\n%s\n---\n%s", strings.Join(first.probes, "\n"), strings.Join(second.probes, "\n"))
 	}
