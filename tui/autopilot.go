@@ -140,6 +140,9 @@ func (m *Model) apBegin() tea.Cmd {
 func (m *Model) apRead() tea.Cmd {
 	m.ap.stage = apRead
 	m.dirty |= dFooter
+	if m.lay.mode == modeCompact && m.view != viewStep {
+		m.setView(viewStep)
+	}
 	text := playgroundIntro
 	if cur := m.nav.current(); cur.kind == panelStep {
 		text = m.steps[cur.step].Explain()
@@ -287,6 +290,11 @@ func (m *Model) apObserve() tea.Cmd {
 		summary := ""
 		if cur := m.nav.current(); cur.kind == panelStep {
 			summary = m.panel.results[cur.step].res.Summary
+			// Below 120 x 40 the chart is a view of its own: a probing
+			// step's result is shown there.
+			if m.lay.mode == modeCompact && m.steps[cur.step].Phase() != "" {
+				m.setView(viewProbes)
+			}
 		}
 		return a.schedule(time.Duration(apLingerBase+words(summary)) * a.cfg.Pace)
 	}
