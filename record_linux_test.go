@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/vt"
+	"golang.org/x/sys/unix"
 
 	"github.com/clustermesh-lab/clustermesh-lab/tui/cast"
 )
@@ -32,7 +34,11 @@ func replayGuide(t *testing.T, h cast.Header, events []cast.Event) string {
 	for _, ev := range events {
 		switch ev.Kind {
 		case cast.Resize:
-			t.Fatalf("a resize in a recording made at a fixed size: %q", ev.Data)
+			var w, hh int
+			if _, err := fmt.Sscanf(ev.Data, "%dx%d", &w, &hh); err != nil {
+				t.Fatalf("resize event %q: %v", ev.Data, err)
+			}
+			term.Resize(w, hh)
 		case cast.Output:
 			data, left := ev.Data, false
 			if i := strings.Index(ev.Data, leaveAltScreen); i >= 0 {
@@ -89,6 +95,11 @@ func TestRecordAutopilot(t *testing.T) {
 	h, events, err := cast.Read(f)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev.Kind == cast.Resize {
+			t.Errorf("a resize event in a recording made at a fixed size: %q", ev.Data)
+		}
 	}
 	if h.Width != 120 || h.Height != 40 || h.Title == "" || h.Timestamp == 0 || h.IdleTimeLimit <= 0 {
 		t.Errorf("header %+v: want the terminal's 120x40, a title, a timestamp and an idle limit", h)
@@ -234,4 +245,59 @@ func TestRecordByHand(t *testing.T) {
 			t.Errorf("the replayed screen lacks %q:\n%s", want, screen)
 		}
 	}
+}
+
+// The terminal resized while the guide records: the file has an "r" event
+// with the new size, and the replay ends on the welcome screen laid out
+// at that size.
+func TestRecordTerminalResize(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "resized.cast")
+	r := startOnPTY(t, nil, []string{"TERM=xterm-256color"}, "--lab-dir", filepath.Join(dir, "lab"), "--record", file)
+	waitFor(t, "the welcome screen", func() bool { return strings.Contains(r.screen(), "What you will do") }, r)
+	// The kernel sends SIGWINCH to the guide, as a terminal window would.
+	if err := unix.IoctlSetWinsize(int(r.master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Col: 90, Row: 30}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the welcome laid out again", func() bool { return fileHas(dir, `"r", "90x30"`) || strings.Count(r.screen(), "What you will do") > 1 }, r)
+	io.WriteString(r.master, "q")
+	if code := r.wait(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, tail(r.screen(), 10))
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, events, err := cast.Read(strings.NewReader(string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resizes := 0
+	for _, ev := range events {
+		if ev.Kind == cast.Resize {
+			resizes++
+			if ev.Data != "90x30" {
+				t.Errorf("resize event %q, want 90x30", ev.Data)
+			}
+		}
+	}
+	if h.Width != 120 || h.Height != 40 || resizes != 1 {
+		t.Fatalf("header %dx%d and %d resize events, want 120x40 and one", h.Width, h.Height, resizes)
+	}
+	screen := replayGuide(t, h, events)
+	lines := strings.Split(screen, "\n")
+	if len(lines) != 30 || !strings.Contains(screen, "What you will do") {
+		t.Errorf("the replay ends on %d lines, want the welcome on 30:\n%s", len(lines), screen)
+	}
+}
+
+// fileHas reports whether a file of dir (a recording being written) holds s.
+func fileHas(dir, s string) bool {
+	matches, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	for _, m := range matches {
+		if b, err := os.ReadFile(m); err == nil && strings.Contains(string(b), s) {
+			return true
+		}
+	}
+	return false
 }
