@@ -24,7 +24,8 @@ func createClusters() Step {
 			"version Cilium 1.19 (tested with 1.32-1.35) or 1.20 (1.33-1.36) is tested with. Where the container engine runs on " +
 			"cgroup v1, the lab adds a kubeadmConfigPatches entry with failCgroupV1: false to both configs, because kubelet " +
 			"1.35 refuses to start on cgroup v1 otherwise. The nodes stay NotReady until a CNI is installed. The lab " +
-			"creates both clusters at once.",
+			"creates both clusters at once, except in an autopilot demo on the simulated mesh, which takes one after the other " +
+			"so that every run on the same seed shows the same log.",
 		commands: func(v CommandVars) []Command {
 			var out []Command
 			for _, c := range cluster.Names() {
