@@ -39,19 +39,20 @@ const (
 
 func engineCheck(eng Engine, err error) cluster.Check {
 	if err != nil {
-		return cluster.Check{Name: engineName, Status: cluster.Fail, Detail: err.Error(), Fix: cluster.HintOf(err)}
+		return cluster.Check{ID: IDEngine, Name: engineName, Status: cluster.Fail, Detail: err.Error(), Fix: cluster.HintOf(err),
+			Summary: engineName + ": " + engineProblem(eng, err)}
 	}
 	detail := eng.Name + " " + eng.Version
 	if eng.OperatingSystem != "" {
 		detail += " (" + eng.OperatingSystem + ")"
 	}
-	return cluster.Check{Name: engineName, Status: cluster.Pass, Detail: detail}
+	return cluster.Check{ID: IDEngine, Name: engineName, Status: cluster.Pass, Detail: detail, Summary: engineName + ": " + eng.Name + " " + eng.Version}
 }
 
 // memoryCheck prefers the engine's figure because under Docker Desktop or
 // podman machine the nodes only get the VM's memory, not the host's.
 func memoryCheck(env Env, eng Engine, engErr error) cluster.Check {
-	c := cluster.Check{Name: memoryName}
+	c := cluster.Check{ID: IDMemory, Name: memoryName, Summary: memoryName + ": unknown, 8 GiB needed"}
 	var total int64
 	var where string
 	switch {
@@ -83,6 +84,7 @@ func memoryCheck(env Env, eng Engine, engErr error) cluster.Check {
 	}
 
 	c.Detail = fmt.Sprintf("%s %s; the 6 kind nodes need about 8 GiB", formatGiB(total), where)
+	c.Summary = fmt.Sprintf("%s: %s (8 GiB needed)", memoryName, formatGiB(total))
 	switch {
 	case total < memoryFailBelow:
 		c.Status = cluster.Fail
@@ -135,8 +137,9 @@ func formatGiB(b int64) string {
 // inotifyCheck guards against kind's known issue: with several clusters the
 // nodes run out of inotify watches or instances and pods fail with "too many open files".
 func inotifyCheck(env Env) cluster.Check {
-	c := cluster.Check{Name: inotifyName}
+	c := cluster.Check{ID: IDInotify, Name: inotifyName, Summary: inotifyName + ": enough for six nodes"}
 	if env.GOOS != "linux" {
+		c.Summary = inotifyName + ": set by the engine's VM"
 		c.Detail = "not applicable on " + env.GOOS + " (the engine's VM sets its own)"
 		return c
 	}
@@ -167,6 +170,7 @@ func inotifyCheck(env Env) cluster.Check {
 		return c
 	}
 	c.Status = cluster.Warn
+	c.Summary = inotifyName + ": too low for six nodes"
 	c.Detail = strings.Join(low, ", ") + `; kind nodes may fail with "too many open files"`
 	c.Fix = "sudo sysctl -w " + strings.Join(fixKeys, " ") +
 		" && printf '" + strings.Join(fixKeys, `\n`) + `\n' | sudo tee -a /etc/sysctl.d/99-clustermesh-lab.conf`
@@ -189,7 +193,7 @@ func readInt(env Env, path string) (int, error) {
 // busy port only shows when kind creates the US control plane, minutes in.
 // clusters, when known, lets it blame a leftover lab cluster.
 func portsCheck(env Env, ports []int, clusters []string) cluster.Check {
-	c := cluster.Check{Name: "Host ports " + joinPorts(ports, ", ")}
+	c := cluster.Check{ID: IDPorts, Name: "Host ports " + joinPorts(ports, ", "), Summary: "Host ports " + joinPorts(ports, ", ") + ": free"}
 	var busy []int
 	for _, p := range ports {
 		l, err := env.Listen("tcp4", fmt.Sprintf("0.0.0.0:%d", p))
@@ -204,6 +208,7 @@ func portsCheck(env Env, ports []int, clusters []string) cluster.Check {
 		return c
 	}
 	c.Status = cluster.Fail
+	c.Summary = "Host ports: " + joinPorts(busy, ", ") + " in use"
 	c.Detail = "already in use: " + joinPorts(busy, ", ")
 	if slices.Contains(clusters, string(cluster.US)) {
 		c.Detail += `, probably by kind cluster "us" from an earlier run`
@@ -275,13 +280,15 @@ func kindClusters(ctx context.Context, env Env, eng Engine) ([]string, error) {
 // kindClustersCheck warns about lab clusters left from an earlier run: the
 // lab can resume with them, but a fresh start needs them gone.
 func kindClustersCheck(eng Engine, engErr error, clusters []string, listErr error) cluster.Check {
-	c := cluster.Check{Name: clustersName}
+	c := cluster.Check{ID: IDKindClusters, Name: clustersName, Summary: "Leftover us/eu clusters: none"}
 	switch {
 	case engErr != nil:
+		c.Summary = "Leftover us/eu clusters: not checked"
 		c.Detail = "not checked: no container engine answers"
 		return c
 	case listErr != nil:
 		c.Status = cluster.Warn
+		c.Summary = "Leftover us/eu clusters: could not list"
 		c.Detail = "could not list them: " + listErr.Error()
 		c.Fix = "run `" + eng.Name + " ps -a --filter label=" + kindClusterLabel + "` to see why"
 		return c
@@ -302,6 +309,7 @@ func kindClustersCheck(eng Engine, engErr error, clusters []string, listErr erro
 		return c
 	}
 	c.Status = cluster.Warn
+	c.Summary = "Leftover clusters: " + strings.Join(ours, ", ")
 	c.Detail = "already there from an earlier run: " + strings.Join(ours, ", ")
 	c.Fix = "keep them to resume the lab, or for a fresh one: kind delete clusters " + strings.Join(ours, " ")
 	return c

@@ -17,12 +17,14 @@ const (
 // from the node image's tag) and compares it with the versions the Cilium
 // release is tested with (shared/CILIUM.md, "Versions").
 func kubernetesCheck(lab Lab) cluster.Check {
-	c := cluster.Check{Name: kubernetesName}
+	c := cluster.Check{ID: IDKubernetes, Name: kubernetesName}
 	tested, known := cluster.TestedKubernetes(lab.CiliumVersion)
 	v, ok := cluster.KubernetesVersion(lab.NodeImage)
+	c.Summary = fmt.Sprintf("%s: %s for Cilium %s", kubernetesName, v, lab.CiliumVersion)
 	switch {
 	case !ok:
 		c.Status = cluster.Warn
+		c.Summary = kubernetesName + ": unknown (untagged node image)"
 		c.Detail = fmt.Sprintf("unknown: the node image %s carries no vX.Y.Z tag to read it from", lab.NodeImage)
 		if known {
 			c.Detail += fmt.Sprintf(" (Cilium %s is tested with Kubernetes %s)", lab.CiliumVersion, tested)
@@ -34,6 +36,7 @@ func kubernetesCheck(lab Lab) cluster.Check {
 		c.Detail = fmt.Sprintf("%s (node image %s), which Cilium %s is tested with (%s)", v, lab.NodeImage, lab.CiliumVersion, tested)
 	default:
 		c.Status = cluster.Warn
+		c.Summary = fmt.Sprintf("%s: %s, Cilium %s tests %s", kubernetesName, v, lab.CiliumVersion, tested)
 		c.Detail = fmt.Sprintf("%s (node image %s) is outside the range Cilium %s is tested with (%s)", v, lab.NodeImage, lab.CiliumVersion, tested)
 		c.Fix = "use a kindest/node image in that range with --node-image, such as the lab's default " + cluster.DefaultNodeImage
 	}
@@ -46,8 +49,9 @@ func kubernetesCheck(lab Lab) cluster.Check {
 // address, which a room of learners behind one address reaches
 // (shared/CILIUM.md, "Pitfalls").
 func imagesCheck(ctx context.Context, env Env, eng Engine, engErr error, lab Lab) cluster.Check {
-	c := cluster.Check{Name: imagesName}
+	c := cluster.Check{ID: IDImages, Name: imagesName, Summary: imagesName + ": node image already here"}
 	if engErr != nil {
+		c.Summary = imagesName + ": not checked"
 		c.Detail = "not checked: no container engine answers"
 		return c
 	}
@@ -59,6 +63,7 @@ func imagesCheck(ctx context.Context, env Env, eng Engine, engErr error, lab Lab
 		return c
 	}
 	c.Status = cluster.Warn
+	c.Summary = imagesName + ": node image from Docker Hub (rate-limited)"
 	c.Detail = "kind will pull the node image " + lab.NodeImage + " from Docker Hub, and " + demo +
 		"; Docker Hub rate-limits anonymous pulls per IP address, which a room of learners behind one address reaches"
 	c.Fix = "alone: nothing, or `" + eng.Name + " login` for a higher limit; in a workshop: pull it before the room does (`" +

@@ -170,23 +170,26 @@ func createNetworkCommand(eng Engine, nets []network) string {
 // IPs (shared/CILIUM.md, "Pitfalls"). Before the network exists, it warns
 // when Docker's default pools would hand it such a subnet.
 func kindNetworkCheck(eng Engine, engErr error, nets []network, netErr error) cluster.Check {
-	c := cluster.Check{Name: networkName}
+	c := cluster.Check{ID: IDNetwork, Name: networkName, Summary: networkName + ": clear of the lab's subnets"}
 	labs := make([]string, 0, 4)
 	for _, p := range labSubnets() {
 		labs = append(labs, p.String())
 	}
 	switch {
 	case engErr != nil:
+		c.Summary = networkName + ": not checked"
 		c.Detail = "not checked: no container engine answers"
 		return c
 	case netErr != nil:
 		c.Status = cluster.Warn
+		c.Summary = networkName + ": could not list networks"
 		c.Detail = "could not list the engine's networks: " + netErr.Error()
 		c.Fix = "run `" + eng.Name + " network inspect kind` to see why; its subnet must not overlap " + strings.Join(labs, ", ")
 		return c
 	}
 	i := slices.IndexFunc(nets, func(n network) bool { return n.Name == kindNetworkName })
 	if i < 0 {
+		c.Summary = networkName + ": not created yet"
 		if eng.Name != "docker" {
 			c.Detail = "not created yet: kind creates it with the first cluster; run the checks again after that"
 			return c
@@ -198,6 +201,7 @@ func kindNetworkCheck(eng Engine, engErr error, nets []network, netErr error) cl
 		}
 		if over := overlapping([]netip.Prefix{next}); len(over) > 0 {
 			c.Status = cluster.Warn
+			c.Summary = networkName + ": would likely get " + next.String()
 			c.Detail = fmt.Sprintf("not created yet, and Docker's default address pools would likely give it %s, which overlaps the lab's %s", next, strings.Join(over, ", "))
 			c.Fix = "create it yourself before the lab does: " + createNetworkCommand(eng, nets)
 			return c
@@ -212,6 +216,7 @@ func kindNetworkCheck(eng Engine, engErr error, nets []network, netErr error) cl
 	}
 	if over := overlapping(kind.Subnets); len(over) > 0 {
 		c.Status = cluster.Fail
+		c.Summary = networkName + ": overlaps the lab's " + strings.Join(over, ", ")
 		c.Detail = fmt.Sprintf("%s overlaps the lab's %s: node addresses would collide with pod or service IPs", strings.Join(subnets, ", "), strings.Join(over, ", "))
 		c.Fix = "delete every kind cluster, then `" + eng.Name + " network rm kind` and " + createNetworkCommand(eng, nets)
 		return c

@@ -20,7 +20,7 @@ var minKernel = [2]int{5, 10}
 // kernelCheck prefers the engine's kernel, which is what kind nodes share
 // (Docker Desktop's or podman machine's VM), to this machine's.
 func kernelCheck(env Env, eng Engine, engErr error) cluster.Check {
-	c := cluster.Check{Name: kernelName}
+	c := cluster.Check{ID: IDKernel, Name: kernelName, Summary: kernelName + ": unknown, 5.10+ needed"}
 	release, where := "", ""
 	switch {
 	case engErr == nil && eng.KernelVersion != "":
@@ -48,6 +48,7 @@ func kernelCheck(env Env, eng Engine, engErr error) cluster.Check {
 		return c
 	}
 	c.Detail = fmt.Sprintf("Linux %s (%s, which the kind nodes share); Cilium needs 5.10 or newer", release, where)
+	c.Summary = fmt.Sprintf("%s: Linux %d.%d (5.10+ needed)", kernelName, major, minor)
 	if major < minKernel[0] || (major == minKernel[0] && minor < minKernel[1]) {
 		c.Status = cluster.Fail
 		c.Detail = fmt.Sprintf("Linux %s (%s, which the kind nodes share) is older than 5.10: Cilium's agents will not start", release, where)
@@ -80,18 +81,22 @@ func kernelMinor(release string) (major, minor int, err error) {
 // refuses to start unless the kind configuration says failCgroupV1: false,
 // which the lab then adds (shared/CILIUM.md, "Versions").
 func cgroupCheck(eng Engine, engErr error) cluster.Check {
-	c := cluster.Check{Name: cgroupName}
+	c := cluster.Check{ID: IDCgroups, Name: cgroupName}
 	switch {
 	case engErr != nil:
+		c.Summary = cgroupName + ": not checked"
 		c.Detail = "not checked: no container engine answers"
 	case eng.CgroupVersion == "":
+		c.Summary = cgroupName + ": version not reported"
 		c.Detail = "the " + eng.Name + " engine does not say which cgroup version it runs"
 	case eng.CgroupV1():
 		c.Status = cluster.Warn
+		c.Summary = cgroupName + ": v1, patched by the lab"
 		c.Detail = "the " + eng.Name + " engine runs on cgroup v1, which kubelet 1.35 refuses by default; " +
 			"the lab adds failCgroupV1: false for the kubelet to its kind configs (kind-us-cluster.yaml, kind-eu-cluster.yaml)"
 		c.Fix = "nothing is needed for the lab; a host on cgroup v2 (current Docker Desktop, Ubuntu 21.10+, Debian 11+) needs no patch"
 	default:
+		c.Summary = cgroupName + ": v" + eng.CgroupVersion
 		c.Detail = "cgroup v" + eng.CgroupVersion + ": kubelet 1.35 runs as it is"
 	}
 	return c
