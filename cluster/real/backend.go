@@ -80,6 +80,20 @@ type Options struct {
 	// upgrade; ValuesFile is that file's path, for messages.
 	Values     map[string]any
 	ValuesFile string
+	// Preload loads every image the lab needs into the nodes once each
+	// cluster is created (from the host's engine, where `images pull` put
+	// them, or from Bundle), and installs the chart without digests.
+	Preload bool
+	// Bundle is an offline bundle (`bundle create`): verified first, then
+	// its chart is used and its images preloaded. It implies Preload.
+	Bundle string
+	// RegistryMirror is a registry the nodes' containerd pulls docker.io
+	// and quay.io images through; "" means the registries themselves.
+	RegistryMirror string
+	// ImageEngine is the host's engine for the image commands; nil means
+	// the CLI of the engine doctor detects.
+	ImageEngine ImageEngine
+
 	// External holds the clusters the learner brings instead of kind ones.
 	// The lab never creates or deletes those.
 	External map[cluster.Name]Kubeconfig
@@ -177,6 +191,14 @@ type Backend struct {
 
 	engineMu    sync.Mutex
 	engineFound *doctor.Engine
+
+	// preloadMu guards preloadPath, the archive of the images to preload,
+	// made once for both clusters.
+	preloadMu   sync.Mutex
+	preloadPath string
+	// nodeImageMu makes the two clusters load a bundle's images into the
+	// engine once.
+	nodeImageMu sync.Mutex
 
 	// helmMu serialises Helm operations on one cluster: Helm refuses a
 	// second operation on a release while one is pending.

@@ -104,7 +104,13 @@ func (b *Backend) InstallCilium(ctx context.Context, c cluster.Name, log cluster
 	if _, err := kc.CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{}); err == nil {
 		log.Logf("🔑 Found existing CA in secret %s: the chart reuses it", caSecret)
 	}
-	if err := b.install(ctx, c, lc, b.withUserValues(StageInstall, InstallValues(c), log), log); err != nil {
+	vals = b.withUserValues(StageInstall, InstallValues(c), log)
+	if b.preloading() {
+		// The nodes hold the images by name only (Options.Preload).
+		log.Logf("The images are preloaded: installing with useDigest=false for every image the chart pins by digest")
+		vals = mergeMaps(vals, NoDigestValues(lc.chart))
+	}
+	if err := b.install(ctx, c, lc, vals, log); err != nil {
 		return err
 	}
 	log.Logf("Helm release cilium installed in %s: cluster.name=%s cluster.id=%d ipam.mode=kubernetes", c, c, c.ID())

@@ -212,7 +212,29 @@ func (b *Backend) WriteLabFiles(ctx context.Context) error {
 			cgroupV1 = eng.CgroupV1()
 		}
 	}
-	return labdir.WriteSeedFiles(b.opts.Dir, cgroupV1)
+	if err := labdir.WriteSeedFiles(b.opts.Dir, cgroupV1); err != nil || b.opts.RegistryMirror == "" {
+		return err
+	}
+	for _, c := range cluster.Names() {
+		if _, err := b.writeKindConfig(c, cgroupV1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeKindConfig writes c's kind config with the lab's additions: the
+// kubelet patch on cgroup v1, the registry mirror's hosts when there is one.
+func (b *Backend) writeKindConfig(c cluster.Name, cgroupV1 bool) ([]byte, error) {
+	o := labdir.KindOptions{CgroupV1: cgroupV1}
+	if b.opts.RegistryMirror != "" {
+		dir, err := labdir.WriteMirrorHosts(b.opts.Dir, b.opts.RegistryMirror)
+		if err != nil {
+			return nil, fmt.Errorf("write the registry mirror's hosts: %w", err)
+		}
+		o.MirrorHosts = dir
+	}
+	return labdir.WriteKindConfigWith(b.opts.Dir, c, o)
 }
 
 // kindConfigFor writes c's kind config for the engine kind will use and
@@ -223,7 +245,7 @@ func (b *Backend) kindConfigFor(ctx context.Context, c cluster.Name, log cluster
 	if err != nil {
 		return nil, err
 	}
-	raw, err := labdir.WriteKindConfig(b.opts.Dir, c, eng.CgroupV1())
+	raw, err := b.writeKindConfig(c, eng.CgroupV1())
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +254,9 @@ func (b *Backend) kindConfigFor(ctx context.Context, c cluster.Name, log cluster
 	}
 	if eng.CgroupV1() {
 		log.Logf("The %s engine runs on cgroup v1, which kubelet 1.35 refuses by default: %s sets failCgroupV1: false for the kubelet (kubeadmConfigPatches)", eng.Name, labdir.KindConfigFile(c))
+	}
+	if b.opts.RegistryMirror != "" {
+		log.Logf("The nodes pull docker.io and quay.io images through %s: %s mounts %s as containerd's registry hosts", b.opts.RegistryMirror, labdir.KindConfigFile(c), labdir.MirrorHostsDir)
 	}
 	return raw, nil
 }
@@ -286,6 +311,11 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 		return err
 	}
 	b.forget(c)
+	if b.opts.Bundle != "" {
+		if err := b.ensureNodeImage(ctx, log); err != nil {
+			return err
+		}
+	}
 	image := b.NodeImage()
 	k8s, ok := cluster.KubernetesVersion(image)
 	if !ok {
@@ -308,6 +338,11 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 	}
 	if err := b.writeKubeconfigs(c, p); err != nil {
 		return err
+	}
+	if b.preloading() {
+		if err := b.preload(ctx, c, p, log); err != nil {
+			return err
+		}
 	}
 	log.Logf("Cluster %q is up: context %s in %s; its nodes stay NotReady until a CNI is installed", c, c.Context(), b.kubeconfigPath(c))
 	return nil
