@@ -22,6 +22,9 @@ var backendFlags = []struct{ name, backend string }{
 	{"us-context", backendKind},
 	{"eu-kubeconfig", backendKind},
 	{"eu-context", backendKind},
+	{"preload", backendKind},
+	{"bundle", backendKind},
+	{"registry-mirror", backendKind},
 	{"sim-speed", backendSim},
 	{"seed", backendSim},
 }

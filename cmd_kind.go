@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +34,9 @@ type kindOptions struct {
 	usContext     string
 	euKubeconfig  string
 	euContext     string
+	preload       bool
+	bundle        string
+	mirror        string
 
 	// Read from the flags by validate: the values file's content and the
 	// local chart's version.
@@ -48,6 +54,9 @@ func addKindFlags(f *pflag.FlagSet, o *kindOptions) {
 	f.StringVar(&o.usContext, "us-context", "", "real clusters only: use your own cluster as US, its context (in --us-kubeconfig, else the default kubeconfig)")
 	f.StringVar(&o.euKubeconfig, "eu-kubeconfig", "", "real clusters only: use your own cluster as EU, its kubeconfig file (the lab never deletes it)")
 	f.StringVar(&o.euContext, "eu-context", "", "real clusters only: use your own cluster as EU, its context (in --eu-kubeconfig, else the default kubeconfig)")
+	f.BoolVar(&o.preload, "preload", false, "real clusters only: load every image into the nodes from this machine's engine (fill it once with `clustermesh-lab images pull`) instead of each node pulling from registries; installs Cilium with useDigest=false")
+	f.StringVar(&o.bundle, "bundle", "", "real clusters only: run with no network from an offline bundle (`clustermesh-lab bundle create`): verified first, then its chart and images are used")
+	f.StringVar(&o.mirror, "registry-mirror", "", "real clusters only: a registry mirror URL (http:// or https://) the nodes' containerd pulls docker.io and quay.io images through")
 }
 
 // external lists the clusters the learner brings.
@@ -88,7 +97,64 @@ func (o *kindOptions) validate() error {
 	if o.nodeImage != "" && strings.TrimSpace(o.nodeImage) != o.nodeImage {
 		return usagef("invalid --node-image %q: an image reference has no spaces", o.nodeImage)
 	}
+	if o.mirror != "" {
+		if err := checkMirror(o.mirror); err != nil {
+			return err
+		}
+	}
+	if o.bundle != "" {
+		return o.openBundle()
+	}
 	return nil
+}
+
+// checkMirror accepts a registry URL containerd can use as a host.
+func checkMirror(mirror string) error {
+	u, err := url.Parse(mirror)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(mirror, "\"\n ") {
+		return usageError{cluster.WithHint(fmt.Errorf("invalid --registry-mirror %q: want an http:// or https:// URL", mirror),
+			"give the mirror's address as the nodes reach it, e.g. --registry-mirror http://192.168.1.10:5000")}
+	}
+	return nil
+}
+
+// openBundle verifies the bundle and takes the chart and node image from
+// it; a bundle that is damaged or was changed is refused here, before the
+// lab starts.
+func (o *kindOptions) openBundle() error {
+	for _, conflict := range []struct{ name, val string }{{"--cilium-chart", o.ciliumChart}, {"--node-image", o.nodeImage}} {
+		if conflict.val != "" {
+			return usagef("--bundle and %s cannot go together: the bundle carries its own", conflict.name)
+		}
+	}
+	abs, err := filepath.Abs(o.bundle)
+	if err != nil {
+		return usageError{fmt.Errorf("--bundle: %w", err)}
+	}
+	dir, err := bundleDir(abs)
+	if err != nil {
+		return err
+	}
+	m, chartPath, err := real.OpenBundle(abs, dir)
+	if err != nil {
+		return fmt.Errorf("--bundle: %w", err)
+	}
+	if o.ciliumVersion != "" && o.ciliumVersion != m.CiliumVersion {
+		return usagef("--cilium-version %s, but the bundle %s carries Cilium %s", o.ciliumVersion, o.bundle, m.CiliumVersion)
+	}
+	o.bundle, o.ciliumChart, o.chartVersion, o.nodeImage, o.preload = abs, chartPath, m.CiliumVersion, m.NodeImage, true
+	return nil
+}
+
+// bundleDir is where a bundle is unpacked: the user's cache, one directory
+// per bundle path, so that a run leaves one copy behind, not one per run.
+func bundleDir(bundle string) (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", cluster.WithHint(fmt.Errorf("find a cache directory to unpack the bundle in: %w", err), "set XDG_CACHE_HOME")
+	}
+	sum := sha256.Sum256([]byte(bundle))
+	return filepath.Join(base, "clustermesh-lab", "bundles", hex.EncodeToString(sum[:8])), nil
 }
 
 // setup is what the lab runs with on the real backend, for the shown commands.
@@ -105,14 +171,17 @@ func (o kindOptions) setup() steps.Setup {
 func newKindBackend(ctx context.Context, dir *labdir.Dir, o *labOptions) (cluster.Backend, error) {
 	logFile := &lazyFile{path: dir.File(backendLog)}
 	b, err := real.New(real.Options{
-		Dir:           dir.Path(),
-		CiliumVersion: o.kind.ciliumVersion,
-		ChartPath:     o.kind.ciliumChart,
-		NodeImage:     o.kind.nodeImage,
-		Values:        o.kind.values,
-		ValuesFile:    o.kind.ciliumValues,
-		External:      o.kind.external(),
-		DiagLog:       logFile,
+		Dir:            dir.Path(),
+		CiliumVersion:  o.kind.ciliumVersion,
+		ChartPath:      o.kind.ciliumChart,
+		NodeImage:      o.kind.nodeImage,
+		Values:         o.kind.values,
+		ValuesFile:     o.kind.ciliumValues,
+		External:       o.kind.external(),
+		Preload:        o.kind.preload,
+		Bundle:         o.kind.bundle,
+		RegistryMirror: o.kind.mirror,
+		DiagLog:        logFile,
 	})
 	if err != nil {
 		return nil, usageError{err}

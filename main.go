@@ -156,6 +156,8 @@ plain text otherwise (see "run --headless").`,
 		newDoctorCmd(stdout),
 		newVersionCmd(stdout),
 		newHelmValuesCmd(stdout),
+		newImagesCmd(stdout, stderr),
+		newBundleCmd(stdout, stderr),
 	)
 	return root
 }

@@ -90,7 +90,7 @@ func PullImages(ctx context.Context, eng ImageEngine, imgs []Image, progress fun
 		progress("↓ " + src)
 		if err := eng.Pull(ctx, src); err != nil {
 			return r, cluster.WithHint(fmt.Errorf("pull %s: %w", src, err),
-				"check the network and the engine (clustermesh-lab doctor); in a room, pull through a mirror (--registry-mirror) or use an instructor's bundle (--bundle)")
+				"check the network and the engine (clustermesh-lab doctor); with no network, run from an instructor's bundle: clustermesh-lab --bundle FILE")
 		}
 		if src != img.Name {
 			if err := eng.Tag(ctx, src, img.Name); err != nil {
