@@ -342,7 +342,8 @@ func (b *Backend) CreateBundle(ctx context.Context, path string, log cluster.Log
 			"give a packaged chart (.tgz) with --cilium-chart, or none and the lab pulls the published one")
 	}
 	routeLibraryLogs(b.diag)
-	imgs, err := LabImages(lc.chart, b.NodeImage(), b.opts.Values, true)
+	// With digests: pulled by digest, the registry proves each image.
+	imgs, err := LabImages(lc.chart, b.NodeImage(), b.opts.Values, false)
 	if err != nil {
 		return BundleManifest{}, err
 	}

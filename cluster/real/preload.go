@@ -154,18 +154,24 @@ func (b *Backend) imageEngine(ctx context.Context) (ImageEngine, error) {
 // Preloading, the chart's images are named without digests, as the
 // install then asks for them.
 func (b *Backend) Images(ctx context.Context, log cluster.Logger) ([]Image, string, error) {
+	return b.labImages(ctx, log, b.preloading())
+}
+
+// labImages is Images, with the chart's digests or without.
+func (b *Backend) labImages(ctx context.Context, log cluster.Logger, noDigest bool) ([]Image, string, error) {
 	lc, err := b.loadChart(ctx, log)
 	if err != nil {
 		return nil, "", err
 	}
 	routeLibraryLogs(b.diag)
-	imgs, err := LabImages(lc.chart, b.NodeImage(), b.opts.Values, b.preloading())
+	imgs, err := LabImages(lc.chart, b.NodeImage(), b.opts.Values, noDigest)
 	return imgs, lc.Version(), err
 }
 
-// PullImages pulls every image the lab needs into the host's engine.
+// PullImages pulls every image the lab needs into the host's engine, by
+// digest where the chart pins one, named as a preloading lab asks for them.
 func (b *Backend) PullImages(ctx context.Context, log cluster.Logger) (PullResult, error) {
-	imgs, _, err := b.Images(ctx, log)
+	imgs, _, err := b.labImages(ctx, log, false)
 	if err != nil {
 		return PullResult{}, err
 	}
