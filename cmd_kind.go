@@ -163,7 +163,7 @@ func (o kindOptions) setup() steps.Setup {
 	if version == "" {
 		version = o.chartVersion
 	}
-	return steps.Setup{NodeImage: o.nodeImage, CiliumVersion: version, ValuesFile: o.ciliumValues}
+	return steps.Setup{NodeImage: o.nodeImage, CiliumVersion: version, ValuesFile: o.ciliumValues, Preload: o.preload}
 }
 
 // newKindBackend builds the real backend for an open lab directory. It is

@@ -29,11 +29,17 @@ func createClusters() Step {
 		commands: func(v CommandVars) []Command {
 			var out []Command
 			for _, c := range cluster.Names() {
-				out = append(out, Command{Where: terminal(c), Lines: append(v.cd(),
+				lines := append(v.cd(),
 					kubeconfigOf(c),
 					fmt.Sprintf("kind create cluster --name %s --config %s \\", c, labdir.KindConfigFile(c)),
 					"  --image "+v.NodeImage,
-				)})
+				)
+				if v.Preload {
+					// The images after the node image, loaded into every node.
+					lines = append(lines, "clustermesh-lab images list --preload --cilium-version "+v.CiliumVersion+" | tail -n +2 | \\",
+						"  xargs kind load docker-image --name "+string(c))
+				}
+				out = append(out, Command{Where: terminal(c), Lines: lines})
 			}
 			return out
 		},

@@ -48,6 +48,14 @@ func ciliumInstall(v CommandVars, c cluster.Name) []string {
 		lines[len(lines)-1] += " \\"
 		lines = append(lines, "  --values "+shellQuote(v.ValuesFile))
 	}
+	if v.Preload {
+		// Preloaded images have no registry digest in the nodes (the lab
+		// turns off every useDigest of the chart; these are the main ones).
+		lines[len(lines)-1] += " \\"
+		lines = append(lines, "  --set image.useDigest=false --set operator.image.useDigest=false \\",
+			"  --set clustermesh.apiserver.image.useDigest=false --set envoy.image.useDigest=false \\",
+			"  --set certgen.image.useDigest=false")
+	}
 	return append(lines, "cilium status --wait")
 }
 

@@ -17,6 +17,9 @@ type Setup struct {
 	// ValuesFile is the learner's extra Helm values file (an absolute
 	// path), or "" for none.
 	ValuesFile string
+	// Preload is set when the nodes get their images from the host's
+	// engine (--preload, --bundle) instead of pulling them.
+	Preload bool
 }
 
 // CommandVars are what the shown commands depend on, so that each one

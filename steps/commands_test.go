@@ -117,3 +117,33 @@ func TestOnlyTrueLines(t *testing.T) {
 		t.Errorf("connect, which reads the Service type, no longer reports it:\n%s", strings.Join(rec.lines["connect"], "\n"))
 	}
 }
+
+// TestPreloadCommands: with the images preloaded, the create step shows
+// loading them into every node after kind creates the cluster, and the
+// install step turns off the chart's digests; without, neither.
+func TestPreloadCommands(t *testing.T) {
+	byID := map[string]steps.Step{}
+	for _, s := range steps.All() {
+		byID[s.ID()] = s
+	}
+	text := func(id string, preload bool) string {
+		var out []string
+		for _, c := range byID[id].Commands(steps.CommandVars{Setup: steps.Setup{Preload: preload}}) {
+			out = append(out, c.Lines...)
+		}
+		return strings.Join(out, "\n")
+	}
+	for _, c := range cluster.Names() {
+		load := "xargs kind load docker-image --name " + string(c)
+		create := text("create-clusters", true)
+		if !strings.Contains(create, load) || strings.Index(create, load) < strings.Index(create, "kind create cluster --name "+string(c)) {
+			t.Errorf("preloading, create lacks %q after kind create:\n%s", load, create)
+		}
+	}
+	if install := text("install-cilium", true); strings.Count(install, "useDigest=false") < 5 {
+		t.Errorf("preloading, install does not turn off digests:\n%s", install)
+	}
+	if strings.Contains(text("create-clusters", false), "kind load") || strings.Contains(text("install-cilium", false), "useDigest") {
+		t.Error("without preload, the commands load or un-digest images")
+	}
+}
