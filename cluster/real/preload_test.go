@@ -93,7 +93,9 @@ func preloadBackend(t *testing.T, eng *fakeEngine, tweak ...func(*Options)) (*te
 	nodes := &fakeNodes{}
 	fk := &fakeKind{}
 	tb := newTestBackend(t, chartPath(t, "1.19.5"), newFakeCluster(), newFakeCluster(), append([]func(*Options){func(o *Options) {
-		o.Kind = func(ctx context.Context, log cluster.Logger) (KindProvider, error) { return kindWithNodes{fk, nodes}, nil }
+		o.Kind = func(ctx context.Context, log cluster.Logger) (KindProvider, error) {
+			return kindWithNodes{fk, nodes}, nil
+		}
 		o.Preload = true
 		o.ImageEngine = eng
 		o.ChartCacheDir = t.TempDir()
