@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,8 +50,9 @@ func (k kindLibrary) LoadArchive(name string, open func() (io.ReadCloser, error)
 type PullResult struct {
 	// Pulled are the images pulled now, Present those already there.
 	Pulled, Present []Image
-	// Bytes is the unpacked size of all the images, as the engine reports it.
-	Bytes int64
+	// Bytes is the unpacked size of all the images, as the engine reports
+	// it; PulledBytes that of the images pulled now.
+	Bytes, PulledBytes int64
 	// Took is how long the pulls took.
 	Took time.Duration
 }
@@ -106,6 +108,7 @@ func PullImages(ctx context.Context, eng ImageEngine, imgs []Image, progress fun
 		}
 		r.Pulled = append(r.Pulled, img)
 		r.Bytes += info.Size
+		r.PulledBytes += info.Size
 		progress(fmt.Sprintf("✓ %s (%s)", img.Name, humanBytes(info.Size)))
 	}
 	r.Took = time.Since(start)
@@ -179,7 +182,49 @@ func (b *Backend) PullImages(ctx context.Context, log cluster.Logger) (PullResul
 	if err != nil {
 		return PullResult{}, err
 	}
-	return PullImages(ctx, eng, imgs, func(s string) { log.Logf("%s", s) })
+	r, err := PullImages(ctx, eng, imgs, func(s string) { log.Logf("%s", s) })
+	if err == nil && len(r.Pulled) > 0 {
+		b.savePullStats(r)
+	}
+	return r, err
+}
+
+// pullStats is how fast `images pull` pulled here, kept beside the image
+// cache so that the preload can say how long the nodes' own pulls would
+// have taken.
+type pullStats struct {
+	Bytes   int64   `json:"bytes"`
+	Seconds float64 `json:"seconds"`
+}
+
+const pullStatsFile = "pull-stats.json"
+
+// savePullStats records a pull's speed; it is only ever an estimate's
+// input, so failing to write it is not an error.
+func (b *Backend) savePullStats(r PullResult) {
+	dir, err := b.imageCacheDir()
+	if err != nil || r.Took <= 0 {
+		return
+	}
+	raw, _ := json.Marshal(pullStats{Bytes: r.PulledBytes, Seconds: r.Took.Seconds()})
+	if os.MkdirAll(dir, 0o755) == nil {
+		_ = os.WriteFile(filepath.Join(dir, pullStatsFile), raw, 0o644)
+	}
+}
+
+// pullEstimate is how long pulling n bytes would take at the speed the
+// last `images pull` measured here; ok is false without a measurement.
+func (b *Backend) pullEstimate(n int64) (time.Duration, bool) {
+	dir, err := b.imageCacheDir()
+	if err != nil {
+		return 0, false
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, pullStatsFile))
+	var s pullStats
+	if err != nil || json.Unmarshal(raw, &s) != nil || s.Bytes <= 0 || s.Seconds <= 0 {
+		return 0, false
+	}
+	return time.Duration(float64(n) / float64(s.Bytes) * s.Seconds * float64(time.Second)), true
 }
 
 // preloadArchive returns an archive of the images the nodes need, made
@@ -299,8 +344,13 @@ func (b *Backend) preload(ctx context.Context, c cluster.Name, p KindProvider, l
 		return cluster.WithHint(fmt.Errorf("preload the images into %s: %w", c, err),
 			"retry; or run without --preload, and the nodes pull the images themselves")
 	}
+	took := time.Since(start)
 	log.Logf("Preloaded %s into %d nodes of %s in %s: %s the nodes did not pull from registries",
-		humanBytes(fi.Size()), n, c, time.Since(start).Round(100*time.Millisecond), humanBytes(int64(n)*fi.Size()))
+		humanBytes(fi.Size()), n, c, took.Round(100*time.Millisecond), humanBytes(int64(n)*fi.Size()))
+	if est, ok := b.pullEstimate(int64(n) * fi.Size()); ok {
+		log.Logf("At the speed `images pull` measured here, the nodes' own pulls would have taken about %s: %s saved",
+			est.Round(time.Second), max(est-took, 0).Round(time.Second))
+	}
 	return nil
 }
 

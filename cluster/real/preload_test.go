@@ -3,10 +3,13 @@ package real
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/releaseutil"
@@ -149,6 +152,35 @@ func TestPreloadIntoEveryNode(t *testing.T) {
 	}
 	if len(eng.pulls) != 0 {
 		t.Errorf("the preload pulled %q", eng.pulls)
+	}
+}
+
+// TestPreloadReportsTimeSaved: after `images pull` measured the speed of
+// pulls here, the preload says how long the nodes' own pulls would have
+// taken; `images pull` records that speed.
+func TestPreloadReportsTimeSaved(t *testing.T) {
+	imgs := labImages(t, true)
+	eng := newFakeEngine(names(imgs)[1:]...)
+	tb, nodes := preloadBackend(t, eng)
+	if _, err := tb.PullImages(context.Background(), &lines{}); err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := tb.imageCacheDir()
+	raw, err := os.ReadFile(filepath.Join(dir, pullStatsFile))
+	if err != nil || !strings.Contains(string(raw), `"bytes":`) {
+		t.Fatalf("images pull kept no speed: %s %v", raw, err)
+	}
+	// A known speed: 1000 bytes a second.
+	if err := os.WriteFile(filepath.Join(dir, pullStatsFile), []byte(`{"bytes":1000,"seconds":1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := &lines{}
+	if err := tb.CreateCluster(context.Background(), cluster.US, log); err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	est := time.Duration(float64(3*nodes.bytes["us-worker"]) / 1000 * float64(time.Second)).Round(time.Second)
+	if want := "the nodes' own pulls would have taken about " + est.String(); !log.has(want) {
+		t.Errorf("log lacks %q:\n%s", want, log)
 	}
 }
 
