@@ -17,8 +17,21 @@ import (
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 )
 
+// labImagesCache keeps labImages' renders: six renders of the chart are
+// seconds under the race detector, and every test wants the same list.
+var labImagesCache struct {
+	sync.Mutex
+	m map[bool][]Image
+}
+
+// labImages are the lab's images with the published 1.19.5 chart.
 func labImages(t *testing.T, noDigest bool) []Image {
 	t.Helper()
+	labImagesCache.Lock()
+	defer labImagesCache.Unlock()
+	if imgs, ok := labImagesCache.m[noDigest]; ok {
+		return slices.Clone(imgs)
+	}
 	ch, err := loader.Load(chartPath(t, "1.19.5"))
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +40,11 @@ func labImages(t *testing.T, noDigest bool) []Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return imgs
+	if labImagesCache.m == nil {
+		labImagesCache.m = map[bool][]Image{}
+	}
+	labImagesCache.m[noDigest] = imgs
+	return slices.Clone(imgs)
 }
 
 // TestPullImages pulls into a fake engine: pinned images by digest, then
