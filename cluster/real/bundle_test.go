@@ -217,3 +217,18 @@ func TestBundleRunsOffline(t *testing.T) {
 		hasAll(t, n, tags, imgs[1:])
 	}
 }
+
+// TestBundlePreflight: with a bundle, the preflight does not warn that kind
+// will pull the node image from Docker Hub: nothing is pulled.
+func TestBundlePreflight(t *testing.T) {
+	tb := newTestBackend(t, "", nil, nil, func(o *Options) {
+		o.Bundle = "/media/usb/lab.bundle"
+		o.Preflight = func(context.Context) []cluster.Check {
+			return []cluster.Check{{ID: "engine", Name: "Container engine"}, {ID: "image-pulls", Name: "Image pulls", Status: cluster.Warn, Detail: "kind will pull the node image from Docker Hub", Fix: "pull it"}}
+		}
+	})
+	checks := tb.Preflight(context.Background())
+	if len(checks) != 2 || checks[1].Status != cluster.Pass || !strings.Contains(checks[1].Detail, "/media/usb/lab.bundle") || checks[1].Fix != "" {
+		t.Errorf("checks %+v", checks)
+	}
+}

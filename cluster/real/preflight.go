@@ -22,6 +22,17 @@ func (b *Backend) Preflight(ctx context.Context) []cluster.Check {
 	default:
 		checks = doctor.Run(ctx, doctor.SystemEnv(), doctor.Lab{NodeImage: b.NodeImage(), CiliumVersion: b.localChartVersion()})
 	}
+	if b.opts.Bundle != "" {
+		// Offline, nothing is pulled: the create step loads the bundle's
+		// images (the node image with them) into the engine.
+		for i, c := range checks {
+			if c.ID == doctor.IDImages {
+				checks[i] = cluster.Check{ID: c.ID, Name: c.Name, Status: cluster.Pass,
+					Summary: c.Name + ": from the bundle, none pulled",
+					Detail:  "the images come from the bundle " + b.opts.Bundle + " (verified when the command line was read): the create step loads them into the engine and every node, and nothing is pulled"}
+			}
+		}
+	}
 	for _, c := range cluster.Names() {
 		if k, ok := b.external(c); ok {
 			checks = append(checks, b.externalCheck(c, k))
