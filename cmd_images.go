@@ -34,7 +34,7 @@ func (o *imageFlags) add(cmd *cobra.Command, withPreload bool) {
 
 // backend builds a real backend for the image commands, which use no lab
 // directory: only the chart cache and the engine.
-func (o *imageFlags) backend(stderr io.Writer) (*real.Backend, func(), error) {
+func (o *imageFlags) backend() (*real.Backend, func(), error) {
 	if err := o.kind.validate(); err != nil {
 		return nil, nil, err
 	}
@@ -82,7 +82,7 @@ connect; in both clusters, with your --cilium-values laid over), and the demo's.
 			return usageError{cluster.WithHint(fmt.Errorf("images needs a command: list or pull"), "clustermesh-lab images list")}
 		},
 	}
-	cmd.AddCommand(newImagesListCmd(stdout, stderr), newImagesPullCmd(stdout, stderr))
+	cmd.AddCommand(newImagesListCmd(stdout, stderr), newImagesPullCmd(stdout))
 	return cmd
 }
 
@@ -98,7 +98,7 @@ func newImagesListCmd(stdout, stderr io.Writer) *cobra.Command {
 			if o.output != "text" && o.output != "json" {
 				return usagef("invalid -o %q: want text or json", o.output)
 			}
-			b, done, err := o.backend(stderr)
+			b, done, err := o.backend()
 			if err != nil {
 				return err
 			}
@@ -126,7 +126,7 @@ func newImagesListCmd(stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
-func newImagesPullCmd(stdout, stderr io.Writer) *cobra.Command {
+func newImagesPullCmd(stdout io.Writer) *cobra.Command {
 	o := &imageFlags{}
 	cmd := &cobra.Command{
 		Use:   "pull",
@@ -139,7 +139,7 @@ run the lab with --preload: the create step loads them into every node.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.preload = true
-			b, done, err := o.backend(stderr)
+			b, done, err := o.backend()
 			if err != nil {
 				return err
 			}
@@ -157,7 +157,7 @@ run the lab with --preload: the create step loads them into every node.`,
 	return cmd
 }
 
-func newBundleCmd(stdout, stderr io.Writer) *cobra.Command {
+func newBundleCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bundle",
 		Short: "Make or check an offline bundle: the chart and every image in one file, for a room with no network",
@@ -183,7 +183,7 @@ and its images are loaded into the engine and every node, with no network.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.preload = true
-			b, done, err := o.backend(stderr)
+			b, done, err := o.backend()
 			if err != nil {
 				return err
 			}

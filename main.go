@@ -157,7 +157,7 @@ plain text otherwise (see "run --headless").`,
 		newVersionCmd(stdout),
 		newHelmValuesCmd(stdout),
 		newImagesCmd(stdout, stderr),
-		newBundleCmd(stdout, stderr),
+		newBundleCmd(stdout),
 	)
 	return root
 }
