@@ -232,3 +232,37 @@ func TestBundlePreflight(t *testing.T) {
 		t.Errorf("checks %+v", checks)
 	}
 }
+
+// BenchmarkVerifyBundle measures how fast a bundle is checked (read and
+// hashed in full), per byte of bundle: what `--bundle` costs before the
+// lab starts.
+func BenchmarkVerifyBundle(b *testing.B) {
+	dir := b.TempDir()
+	archive := filepath.Join(dir, "images.tar")
+	f, err := os.Create(archive)
+	if err != nil {
+		b.Fatal(err)
+	}
+	block := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	for range 256 {
+		f.Write(block)
+	}
+	f.Close()
+	path := filepath.Join(dir, "lab.bundle")
+	out, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := BundleManifest{Created: time.Now().UTC(), CiliumVersion: "1.19.5", NodeImage: "kindest/node:v1.35.8"}
+	if _, err := WriteBundle(out, m, chartPath(b, "1.19.5"), archive); err != nil {
+		b.Fatal(err)
+	}
+	out.Close()
+	fi, _ := os.Stat(path)
+	b.SetBytes(fi.Size())
+	for b.Loop() {
+		if _, err := VerifyBundle(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
