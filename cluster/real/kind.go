@@ -105,6 +105,10 @@ type recordEntry struct {
 	// Complete is false while kind creates the cluster: a crash leaves a
 	// half-created cluster, which the next create replaces.
 	Complete bool `json:"complete"`
+	// Preloaded is set once the lab's images were loaded into every node
+	// (Options.Preload): a create step retried after a failed preload
+	// reuses the cluster and still loads them.
+	Preloaded bool `json:"preloaded,omitempty"`
 }
 
 func (b *Backend) readRecord() (record, error) {
@@ -296,7 +300,13 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 				fmt.Sprintf("if you no longer need it, delete it with `kind delete cluster --name %s`; or give the lab its kubeconfig and context %s to use it as it is", c, c.Context()))
 		case entry.Complete:
 			log.Logf("Cluster %q already exists (created by this lab on %s): reusing it", c, entry.Created.Local().Format(time.DateTime))
-			return b.writeKubeconfigs(c, p)
+			if err := b.writeKubeconfigs(c, p); err != nil {
+				return err
+			}
+			if b.preloading() && !entry.Preloaded {
+				return b.preloadRecorded(ctx, c, p, log)
+			}
+			return nil
 		}
 		log.Logf("Found a half-created cluster %q from an interrupted run: deleting it first", c)
 		if err := p.Delete(string(c), b.kubeconfigPath(c)); err != nil {
@@ -340,7 +350,7 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 		return err
 	}
 	if b.preloading() {
-		if err := b.preload(ctx, c, p, log); err != nil {
+		if err := b.preloadRecorded(ctx, c, p, log); err != nil {
 			return err
 		}
 	}

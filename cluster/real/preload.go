@@ -357,3 +357,15 @@ func (b *Backend) preload(ctx context.Context, c cluster.Name, p KindProvider, l
 // preloading reports whether the nodes get their images from the host
 // (--preload, or a bundle, which has no other way).
 func (b *Backend) preloading() bool { return b.opts.Preload || b.opts.Bundle != "" }
+
+// preloadRecorded preloads c's nodes and records that it did.
+func (b *Backend) preloadRecorded(ctx context.Context, c cluster.Name, p KindProvider, log cluster.Logger) error {
+	if err := b.preload(ctx, c, p, log); err != nil {
+		return err
+	}
+	return b.updateRecord(func(r *record) {
+		e := r.Clusters[c]
+		e.Preloaded = true
+		r.Clusters[c] = e
+	})
+}

@@ -172,6 +172,35 @@ func TestPreloadIntoEveryNode(t *testing.T) {
 	}
 }
 
+// TestPreloadRetried: a preload that fails leaves the cluster created; the
+// step's retry reuses the cluster and loads the images then, and a later
+// run reusing it does not load them again.
+func TestPreloadRetried(t *testing.T) {
+	imgs := labImages(t, true)
+	eng := newFakeEngine(names(imgs)...)
+	tb, nodes := preloadBackend(t, eng)
+	nodes.fail = errors.New("ctr: failed to import")
+	err := tb.CreateCluster(context.Background(), cluster.US, &lines{})
+	if err == nil || !strings.Contains(err.Error(), "preload the images into us") || !strings.Contains(cluster.HintOf(err), "retry") {
+		t.Fatalf("err %v", err)
+	}
+	nodes.fail = nil
+	log := &lines{}
+	if err := tb.CreateCluster(context.Background(), cluster.US, log); err != nil {
+		t.Fatal(err)
+	}
+	if !log.has("reusing it") || len(nodes.loaded) != 3 {
+		t.Errorf("retry: loaded %v\n%s", nodes.loaded, log)
+	}
+	log = &lines{}
+	if err := tb.CreateCluster(context.Background(), cluster.US, log); err != nil {
+		t.Fatal(err)
+	}
+	if log.has("Loading the lab's images") || len(nodes.loaded["us-worker"]) != len(nodeImages(imgs)) {
+		t.Errorf("loaded again on reuse:\n%s", log)
+	}
+}
+
 // TestPreloadReportsTimeSaved: after `images pull` measured the speed of
 // pulls here, the preload says how long the nodes' own pulls would have
 // taken; `images pull` records that speed.
