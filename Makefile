@@ -42,7 +42,7 @@ bench:
 FUZZTIME ?= 60s
 FUZZERS  := .:FuzzParseScenario ./cluster/labdir:FuzzParseMeta ./steps:FuzzJournal ./cluster/sim:FuzzState \
 	./cluster:FuzzClassifyAnswer ./cluster/real:FuzzProbeStream ./cluster/real:FuzzAgentStatus \
-	./cluster/real:FuzzKVStoreMeshStatus ./cluster/real:FuzzKubeconfig
+	./cluster/real:FuzzKVStoreMeshStatus ./cluster/real:FuzzKubeconfig ./cluster/real:FuzzBundle
 fuzz:
 	@set -e; for f in $(FUZZERS); do \
 		echo "== $${f#*:} ($${f%%:*}, $(FUZZTIME))"; \
