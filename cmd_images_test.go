@@ -63,7 +63,11 @@ func TestImagesList(t *testing.T) {
 func writeBundle(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
+	node := filepath.Join(dir, "node.tar")
 	archive := filepath.Join(dir, "images.tar")
+	if err := os.WriteFile(node, []byte("the node image"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(archive, bytes.Repeat([]byte("image layer "), 1000), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +79,7 @@ func writeBundle(t *testing.T) string {
 	defer f.Close()
 	m := real.BundleManifest{Created: time.Now().UTC(), CiliumVersion: "1.19.5", NodeImage: "kindest/node:v1.35.8", Kubernetes: "v1.35.8",
 		Images: []real.Image{real.ParseImage("kindest/node:v1.35.8", real.ForNode)}}
-	if _, err := real.WriteBundle(f, m, sharedChart(t, "1.19.5"), archive); err != nil {
+	if _, err := real.WriteBundle(f, m, sharedChart(t, "1.19.5"), node, archive); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -88,7 +92,7 @@ func TestBundleVerifyCommand(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	path := writeBundle(t)
 	out := mustCLI(t, "bundle", "verify", path)
-	for _, want := range []string{"Cilium 1.19.5", "node image kindest/node:v1.35.8", "cilium-1.19.5.tgz", "images.tar", "Verified"} {
+	for _, want := range []string{"Cilium 1.19.5", "node image kindest/node:v1.35.8", "cilium-1.19.5.tgz", "node-image.tar", "images.tar", "Verified"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bundle verify lacks %q:\n%s", want, out)
 		}

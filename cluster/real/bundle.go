@@ -19,13 +19,16 @@ import (
 
 // A bundle is one uncompressed tar an instructor copies onto USB sticks:
 // manifest.json first (versions, the images, each file's size and SHA256),
-// then the chart package and images.tar (the engine's `save` of every
-// image). Image layers are compressed already; a tar can be read as a
-// stream, so verifying needs no room beside it.
+// then the chart package, node-image.tar (the engine's `save` of the node
+// image, which goes into the engine for kind) and images.tar (every other
+// image, which goes into the nodes: the node image, over 2 GB, would be
+// dead weight in each of six nodes). A tar can be read as a stream, so
+// verifying needs no room beside it.
 const (
-	bundleFormat   = 1
-	bundleManifest = "manifest.json"
-	bundleImages   = "images.tar"
+	bundleFormat    = 1
+	bundleManifest  = "manifest.json"
+	bundleNodeImage = "node-image.tar"
+	bundleImages    = "images.tar"
 )
 
 // ErrBundleInvalid marks a bundle that is damaged, tampered with, or no
@@ -60,7 +63,7 @@ type BundleManifest struct {
 
 // chartFile is the manifest's entry of the chart package.
 func (m BundleManifest) chartFile() (BundleFile, bool) {
-	i := slices.IndexFunc(m.Files, func(f BundleFile) bool { return f.Name != bundleImages })
+	i := slices.IndexFunc(m.Files, func(f BundleFile) bool { return f.Name != bundleImages && f.Name != bundleNodeImage })
 	if i < 0 {
 		return BundleFile{}, false
 	}
@@ -85,19 +88,20 @@ func fileEntry(name, path string) (BundleFile, error) {
 	return BundleFile{Name: name, Size: n, SHA256: sum}, err
 }
 
-// WriteBundle writes a bundle to w from the chart package at chartPath and
-// the images archive at imagesPath; m's Files are filled in.
-func WriteBundle(w io.Writer, m BundleManifest, chartPath, imagesPath string) (BundleManifest, error) {
-	chartEntry, err := fileEntry(filepath.Base(chartPath), chartPath)
-	if err != nil {
-		return m, fmt.Errorf("read the chart: %w", err)
-	}
-	imagesEntry, err := fileEntry(bundleImages, imagesPath)
-	if err != nil {
-		return m, fmt.Errorf("read the images archive: %w", err)
-	}
+// WriteBundle writes a bundle to w from the chart package at chartPath, the
+// node image's archive at nodeImagePath and the other images' archive at
+// imagesPath; m's Files are filled in.
+func WriteBundle(w io.Writer, m BundleManifest, chartPath, nodeImagePath, imagesPath string) (BundleManifest, error) {
+	paths := []string{chartPath, nodeImagePath, imagesPath}
 	m.Format = bundleFormat
-	m.Files = []BundleFile{chartEntry, imagesEntry}
+	m.Files = nil
+	for i, name := range []string{filepath.Base(chartPath), bundleNodeImage, bundleImages} {
+		e, err := fileEntry(name, paths[i])
+		if err != nil {
+			return m, fmt.Errorf("read %s for the bundle: %w", paths[i], err)
+		}
+		m.Files = append(m.Files, e)
+	}
 	raw, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return m, err
@@ -109,7 +113,7 @@ func WriteBundle(w io.Writer, m BundleManifest, chartPath, imagesPath string) (B
 	if _, err := tw.Write(raw); err != nil {
 		return m, err
 	}
-	for i, path := range []string{chartPath, imagesPath} {
+	for i, path := range paths {
 		e := m.Files[i]
 		f, err := os.Open(path)
 		if err != nil {
@@ -163,7 +167,7 @@ func readBundle(path string, keep func(BundleFile) (io.Writer, error)) (BundleMa
 	if m.Format != bundleFormat {
 		return m, invalid(path, "format %d, this clustermesh-lab reads format %d", m.Format, bundleFormat)
 	}
-	if _, ok := m.chartFile(); !ok || len(m.Files) != 2 || m.CiliumVersion == "" || m.NodeImage == "" {
+	if c, ok := m.chartFile(); !ok || len(m.Files) != 3 || m.Files[0] != c || m.Files[1].Name != bundleNodeImage || m.Files[2].Name != bundleImages || m.CiliumVersion == "" || m.NodeImage == "" {
 		return m, invalid(path, "its manifest lacks the chart, the images or their versions")
 	}
 	for _, want := range m.Files {
@@ -222,7 +226,7 @@ func VerifyBundle(path string) (BundleManifest, error) {
 }
 
 // extractBundle verifies the bundle and extracts its chart into dir (and,
-// with images, images.tar too), returning the chart's path. Files are
+// with images, both image archives too), returning the chart's path. Files are
 // written under temporary names and renamed only once all of the bundle
 // checked out.
 func extractBundle(path, dir string, images bool) (BundleManifest, string, error) {
@@ -234,7 +238,7 @@ func extractBundle(path, dir string, images bool) (BundleManifest, string, error
 		}
 	}()
 	m, err := readBundle(path, func(e BundleFile) (io.Writer, error) {
-		if e.Name == bundleImages && !images {
+		if (e.Name == bundleImages || e.Name == bundleNodeImage) && !images {
 			return nil, nil
 		}
 		if e.Name != filepath.Base(e.Name) || e.Name == "." || e.Name == ".." {
@@ -253,7 +257,7 @@ func extractBundle(path, dir string, images bool) (BundleManifest, string, error
 	chartEntry, _ := m.chartFile()
 	names := []string{chartEntry.Name}
 	if images {
-		names = append(names, bundleImages)
+		names = append(names, bundleNodeImage, bundleImages)
 	}
 	for i, f := range files {
 		if err := f.Close(); err != nil {
@@ -285,19 +289,18 @@ func OpenBundle(path, dir string) (BundleManifest, string, error) {
 	return m, chartPath, nil
 }
 
-// bundleImages is the images archive OpenBundle extracted beside the chart.
-func (b *Backend) bundleImages(log cluster.Logger) (string, error) {
-	path := filepath.Join(filepath.Dir(b.opts.ChartPath), bundleImages)
+// bundleFile is an archive OpenBundle extracted beside the chart.
+func (b *Backend) bundleFile(name string) (string, error) {
+	path := filepath.Join(filepath.Dir(b.opts.ChartPath), name)
 	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("the bundle's images are not where it was opened: %w", err)
+		return "", fmt.Errorf("the bundle's %s is not where it was opened: %w", name, err)
 	}
-	log.Logf("Using the images of the bundle %s", b.opts.Bundle)
 	return path, nil
 }
 
-// ensureNodeImage loads the bundle's images into the host's engine when
-// the node image is not there yet: kind creates the nodes from it and,
-// offline, cannot pull it.
+// ensureNodeImage loads the bundle's node image into the host's engine
+// when it is not there yet: kind creates the nodes from it and, offline,
+// cannot pull it.
 func (b *Backend) ensureNodeImage(ctx context.Context, log cluster.Logger) error {
 	b.nodeImageMu.Lock()
 	defer b.nodeImageMu.Unlock()
@@ -308,7 +311,7 @@ func (b *Backend) ensureNodeImage(ctx context.Context, log cluster.Logger) error
 	if _, ok, err := eng.Inspect(ctx, b.NodeImage()); err != nil || ok {
 		return err
 	}
-	path, err := b.bundleImages(log)
+	path, err := b.bundleFile(bundleNodeImage)
 	if err != nil {
 		return err
 	}
@@ -318,12 +321,12 @@ func (b *Backend) ensureNodeImage(ctx context.Context, log cluster.Logger) error
 	}
 	defer f.Close()
 	start := time.Now()
-	log.Logf("Loading the bundle's images into the %s engine (the node image %s is not there) ...", b.engineName(), b.NodeImage())
+	log.Logf("Loading the bundle's node image %s into the %s engine ...", b.NodeImage(), b.engineName())
 	if err := eng.Load(ctx, f); err != nil {
-		return fmt.Errorf("load the bundle's images into the engine: %w", err)
+		return fmt.Errorf("load the bundle's node image into the engine: %w", err)
 	}
 	if _, ok, err := eng.Inspect(ctx, b.NodeImage()); err != nil || !ok {
-		return cluster.WithHint(fmt.Errorf("the bundle's images hold no node image %s (%v)", b.NodeImage(), err), "make the bundle again with `clustermesh-lab bundle create`")
+		return cluster.WithHint(fmt.Errorf("the bundle's %s holds no node image %s (%v)", bundleNodeImage, b.NodeImage(), err), "make the bundle again with `clustermesh-lab bundle create`")
 	}
 	log.Logf("Loaded in %s", time.Since(start).Round(100*time.Millisecond))
 	return nil
@@ -354,24 +357,33 @@ func (b *Backend) CreateBundle(ctx context.Context, path string, log cluster.Log
 	if _, err := PullImages(ctx, eng, imgs, func(s string) { log.Logf("%s", s) }); err != nil {
 		return BundleManifest{}, err
 	}
-	names := make([]string, len(imgs))
-	for i, img := range imgs {
-		names[i] = img.Name
-	}
 	dir := filepath.Dir(path)
-	tmpImages, err := os.CreateTemp(dir, ".bundle-images-*")
+	save := func(what string, imgs []Image) (string, error) {
+		f, err := os.CreateTemp(dir, ".bundle-images-*")
+		if err != nil {
+			return "", err
+		}
+		log.Logf("Saving %s ...", what)
+		err = eng.Save(ctx, f, names(imgs))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(f.Name())
+			return "", fmt.Errorf("save %s: %w", what, err)
+		}
+		return f.Name(), nil
+	}
+	nodeArchive, err := save("the node image", imgs[:1])
 	if err != nil {
 		return BundleManifest{}, err
 	}
-	defer os.Remove(tmpImages.Name())
-	log.Logf("Saving %d images ...", len(names))
-	err = eng.Save(ctx, tmpImages, names)
-	if cerr := tmpImages.Close(); err == nil {
-		err = cerr
-	}
+	defer os.Remove(nodeArchive)
+	imagesArchive, err := save(fmt.Sprintf("%d images for the nodes", len(imgs)-1), nodeImages(imgs))
 	if err != nil {
-		return BundleManifest{}, fmt.Errorf("save the images: %w", err)
+		return BundleManifest{}, err
 	}
+	defer os.Remove(imagesArchive)
 	k8s, _ := cluster.KubernetesVersion(imgs[0].Name)
 	m := BundleManifest{Created: time.Now().UTC().Truncate(time.Second), CiliumVersion: lc.Version(), NodeImage: imgs[0].Name, Kubernetes: k8s, Images: imgs}
 	out, err := os.CreateTemp(dir, ".bundle-*")
@@ -379,7 +391,7 @@ func (b *Backend) CreateBundle(ctx context.Context, path string, log cluster.Log
 		return m, err
 	}
 	defer os.Remove(out.Name())
-	m, err = WriteBundle(out, m, lc.source, tmpImages.Name())
+	m, err = WriteBundle(out, m, lc.source, nodeArchive, imagesArchive)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -387,4 +399,13 @@ func (b *Backend) CreateBundle(ctx context.Context, path string, log cluster.Log
 		return m, err
 	}
 	return m, os.Rename(out.Name(), path)
+}
+
+// names are the images' names, as the engine saves them.
+func names(imgs []Image) []string {
+	out := make([]string, len(imgs))
+	for i, img := range imgs {
+		out[i] = img.Name
+	}
+	return out
 }

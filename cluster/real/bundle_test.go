@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,8 +25,12 @@ func writeTestBundle(t *testing.T, version string) (string, []Image) {
 	dir := t.TempDir()
 	imgs := labImages(t, true)
 	imgs[0] = ParseImage(imgs[0].Name, ForNode)
+	nodeArchive := filepath.Join(dir, "node.tar")
 	archive := filepath.Join(dir, "images.tar")
-	if err := os.WriteFile(archive, fakeArchive(names(imgs)), 0o644); err != nil {
+	if err := os.WriteFile(nodeArchive, fakeArchive(names(imgs[:1])), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(archive, fakeArchive(names(imgs[1:])), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "lab.bundle")
@@ -34,7 +39,7 @@ func writeTestBundle(t *testing.T, version string) (string, []Image) {
 		t.Fatal(err)
 	}
 	m := BundleManifest{Created: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), CiliumVersion: "1.19.5", NodeImage: imgs[0].Name, Kubernetes: "v1.35.8", Images: imgs}
-	if _, err := WriteBundle(f, m, chartPath(t, version), archive); err != nil {
+	if _, err := WriteBundle(f, m, chartPath(t, version), nodeArchive, archive); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -61,7 +66,7 @@ func TestBundleVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.CiliumVersion != "1.19.5" || m.NodeImage != "kindest/node:v1.35.8" || len(m.Images) != len(imgs) || len(m.Files) != 2 {
+	if m.CiliumVersion != "1.19.5" || m.NodeImage != "kindest/node:v1.35.8" || len(m.Images) != len(imgs) || len(m.Files) != 3 {
 		t.Errorf("manifest %+v", m)
 	}
 	if m.Files[0].Name != "cilium-1.19.5.tgz" || m.Files[0].SHA256 != sha(t, chartPath(t, "1.19.5")) || m.Files[0].SHA256 != publishedCharts["1.19.5"] {
@@ -72,7 +77,7 @@ func TestBundleVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sha(t, chart) != publishedCharts["1.19.5"] || sha(t, filepath.Join(dir, bundleImages)) != m2.Files[1].SHA256 {
+	if sha(t, chart) != publishedCharts["1.19.5"] || sha(t, filepath.Join(dir, bundleNodeImage)) != m2.Files[1].SHA256 || sha(t, filepath.Join(dir, bundleImages)) != m2.Files[2].SHA256 {
 		t.Error("the extracted files are not the bundle's")
 	}
 }
@@ -106,7 +111,8 @@ func TestBundleTampered(t *testing.T) {
 	}{
 		{"an image changed", "images.tar is damaged or was changed", flip(at("layer of quay.io/cilium/cilium:") + 3)},
 		{"the chart changed", "cilium-1.19.5.tgz is damaged or was changed", flip(at("cilium-1.19.5.tgz\x00") + 1024 + 100)},
-		{"the manifest's sum changed", "images.tar is damaged or was changed", bytes.Replace(good, []byte(m.Files[1].SHA256), []byte(otherSum), 1)},
+		{"the manifest's sum changed", "images.tar is damaged or was changed", bytes.Replace(good, []byte(m.Files[2].SHA256), []byte(otherSum), 1)},
+		{"the node image changed", "node-image.tar is damaged or was changed", flip(at("layer of kindest/node:") + 3)},
 		{"cut short", "images.tar", good[:len(good)-3000]},
 		{"not a bundle", "does not start with manifest.json", []byte("PK\x03\x04 a zip file, not a bundle")},
 	} {
@@ -164,16 +170,21 @@ func TestCreateBundle(t *testing.T) {
 	if _, _, err := OpenBundle(path, dir); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(dir, bundleImages))
-	if err != nil {
-		t.Fatal(err)
+	for name, want := range map[string][]Image{bundleNodeImage: imgs[:1], bundleImages: imgs[1:]} {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags, err := archiveTags(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tags) != len(want) {
+			t.Errorf("%s holds %q, want %d images", name, tags, len(want))
+		}
+		hasAll(t, name, tags, want)
 	}
-	defer f.Close()
-	tags, err := archiveTags(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasAll(t, "the bundle's images", tags, imgs)
 	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".bundle*")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
@@ -215,6 +226,9 @@ func TestBundleRunsOffline(t *testing.T) {
 	}
 	for n, tags := range nodes.loaded {
 		hasAll(t, n, tags, imgs[1:])
+		if slices.Contains(tags, m.NodeImage) {
+			t.Errorf("the node image went into node %s", n)
+		}
 	}
 }
 
@@ -238,6 +252,8 @@ func TestBundlePreflight(t *testing.T) {
 // lab starts.
 func BenchmarkVerifyBundle(b *testing.B) {
 	dir := b.TempDir()
+	node := filepath.Join(dir, "node.tar")
+	os.WriteFile(node, []byte("node image"), 0o644)
 	archive := filepath.Join(dir, "images.tar")
 	f, err := os.Create(archive)
 	if err != nil {
@@ -254,7 +270,7 @@ func BenchmarkVerifyBundle(b *testing.B) {
 		b.Fatal(err)
 	}
 	m := BundleManifest{Created: time.Now().UTC(), CiliumVersion: "1.19.5", NodeImage: "kindest/node:v1.35.8"}
-	if _, err := WriteBundle(out, m, chartPath(b, "1.19.5"), archive); err != nil {
+	if _, err := WriteBundle(out, m, chartPath(b, "1.19.5"), node, archive); err != nil {
 		b.Fatal(err)
 	}
 	out.Close()

@@ -13,12 +13,14 @@ import (
 func smallBundle(t testing.TB) []byte {
 	dir := t.TempDir()
 	chart := filepath.Join(dir, "cilium-1.19.5.tgz")
+	node := filepath.Join(dir, "node.tar")
 	images := filepath.Join(dir, "images.tar")
 	os.WriteFile(chart, []byte("not really a chart"), 0o644)
+	os.WriteFile(node, fakeArchive([]string{"kindest/node:v1.35.8"}), 0o644)
 	os.WriteFile(images, fakeArchive([]string{"docker.io/library/busybox:1.37.0"}), 0o644)
 	var buf bytes.Buffer
 	m := BundleManifest{Created: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC), CiliumVersion: "1.19.5", NodeImage: "kindest/node:v1.35.8"}
-	if _, err := WriteBundle(&buf, m, chart, images); err != nil {
+	if _, err := WriteBundle(&buf, m, chart, node, images); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -48,10 +50,10 @@ func FuzzBundle(f *testing.F) {
 			}
 			return
 		}
-		if len(m.Files) != 2 || m.Format != bundleFormat {
+		if len(m.Files) != 3 || m.Format != bundleFormat {
 			t.Fatalf("accepted manifest %+v", m)
 		}
-		for i, p := range []string{chart, filepath.Join(out, bundleImages)} {
+		for i, p := range []string{chart, filepath.Join(out, bundleNodeImage), filepath.Join(out, bundleImages)} {
 			e, err := fileEntry(m.Files[i].Name, p)
 			if err != nil || e != m.Files[i] {
 				t.Errorf("extracted %s is %+v (%v), the manifest says %+v", p, e, err, m.Files[i])

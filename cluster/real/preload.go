@@ -238,10 +238,11 @@ func (b *Backend) preloadArchive(ctx context.Context, log cluster.Logger) (strin
 		return b.preloadPath, nil
 	}
 	if b.opts.Bundle != "" {
-		path, err := b.bundleImages(log)
+		path, err := b.bundleFile(bundleImages)
 		if err != nil {
 			return "", err
 		}
+		log.Logf("Using the images of the bundle %s", b.opts.Bundle)
 		b.preloadPath = path
 		return path, nil
 	}

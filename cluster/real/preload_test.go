@@ -123,14 +123,6 @@ func preloadBackend(t *testing.T, eng *fakeEngine, tweak ...func(*Options)) (*te
 	return tb, nodes
 }
 
-func names(imgs []Image) []string {
-	out := make([]string, len(imgs))
-	for i, img := range imgs {
-		out[i] = img.Name
-	}
-	return out
-}
-
 // TestPreloadIntoEveryNode: creating both clusters at once loads one
 // archive, saved once from the engine, into each of the six nodes, and
 // says how many bytes the nodes did not pull.
