@@ -26,6 +26,8 @@ type ImageLoader interface {
 	LoadArchive(cluster string, open func() (io.ReadCloser, error)) (nodes int, err error)
 }
 
+var _ ImageLoader = kindLibrary{}
+
 // LoadArchive implements ImageLoader with kind's node utilities.
 func (k kindLibrary) LoadArchive(name string, open func() (io.ReadCloser, error)) (int, error) {
 	nodes, err := k.Provider.ListInternalNodes(name)
