@@ -87,15 +87,7 @@ func TestRecordAutopilot(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, tail(out, 10))
 		}
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h, events, err := cast.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, events := readCast(t, file)
 	for _, ev := range events {
 		if ev.Kind == cast.Resize {
 			t.Errorf("a resize event in a recording made at a fixed size: %q", ev.Data)
@@ -164,15 +156,7 @@ func TestRecordResize(t *testing.T) {
 	if term.String() != "at 80x24at 100x30" {
 		t.Errorf("the terminal got %q", term.String())
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h, events, err := cast.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, events := readCast(t, path)
 	var got []string
 	for _, ev := range events {
 		got = append(got, ev.Kind+" "+ev.Data)
@@ -227,15 +211,7 @@ func TestRecordByHand(t *testing.T) {
 	if code := r.wait(t); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, tail(r.screen(), 10))
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h, events, err := cast.Read(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, events := readCast(t, file)
 	if h.IdleTimeLimit != idleLimit.Seconds() {
 		t.Errorf("idle limit %v, want %v for a recording made by hand", h.IdleTimeLimit, idleLimit.Seconds())
 	}
@@ -300,4 +276,19 @@ func fileHas(dir, s string) bool {
 		}
 	}
 	return false
+}
+
+// readCast reads a recording the test made, or fails the test.
+func readCast(t *testing.T, path string) (cast.Header, []cast.Event) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, events, err := cast.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, events
 }
