@@ -25,7 +25,7 @@ func newHelmValuesCmd(stdout io.Writer) *cobra.Command {
 	o := &helmValuesOptions{}
 	cmd := &cobra.Command{
 		Use:   "helm-values",
-		Short: "Print the Helm values the lab applies to a cluster at a stage (install, enable, connect)",
+		Short: "Print the Helm values the lab applies to a cluster at a stage (install, enable, connect, hubble)",
 		Long: `Print, as YAML, the Helm values the lab applies to the cilium release of one
 cluster at one stage, with the helm command that applies them, so that you can
 do by hand what the lab does:
@@ -34,6 +34,8 @@ do by hand what the lab does:
   enable   Cluster Mesh's clustermesh-apiserver behind a NodePort
   connect  the peer as a clustermesh.config.clusters entry; it depends on the
            live peer, so give its node IP (--peer-ip) and NodePort (--peer-port)
+  hubble   Hubble Relay and UI on, their Services NodePorts 31234 and 31235
+           (the seed's US kind config maps them to the host)
 
 The values come from the same code the kind backend uses. With
 --cilium-values, your file's values are merged over the lab's as the lab
@@ -47,7 +49,7 @@ merges them (the values the step's own command sets stay the lab's).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.cluster, "cluster", "", "cluster: us or eu")
-	f.StringVar(&o.stage, "stage", "", "stage: install, enable or connect")
+	f.StringVar(&o.stage, "stage", "", "stage: install, enable, connect or hubble")
 	f.StringVar(&o.version, "cilium-version", real.DefaultCiliumVersion, "Cilium chart version (decides the format of the connect stage's values)")
 	f.StringVar(&o.peerIP, "peer-ip", "", "connect stage: the peer's node IP (on kind, its control plane's address on the docker network)")
 	f.IntVar(&o.peerPort, "peer-port", 0, fmt.Sprintf("connect stage: the peer's clustermesh-apiserver NodePort (default the chart's, %d, which both clusters use)", cluster.DefaultMeshNodePort))
@@ -58,7 +60,7 @@ merges them (the values the step's own command sets stay the lab's).`,
 // printHelmValues validates the flags and prints the header and the YAML.
 func printHelmValues(w io.Writer, o *helmValuesOptions) error {
 	if o.cluster == "" || o.stage == "" {
-		return usagef("helm-values needs --cluster (us or eu) and --stage (install, enable or connect)")
+		return usagef("helm-values needs --cluster (us or eu) and --stage (install, enable, connect or hubble)")
 	}
 	c, err := cluster.ParseName(o.cluster)
 	if err != nil {

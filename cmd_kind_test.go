@@ -186,3 +186,53 @@ func checkHelmLines(t *testing.T, out string) {
 		t.Errorf("helm lines %v, want repo add then upgrade:\n%s", seen, out)
 	}
 }
+
+// helm-values --stage hubble prints the hubble step's values: relay and
+// UI on, their Services NodePorts on the seed's ports; a values file that
+// turns the UI off is merged as the lab merges it (the UI stays off, the
+// pinned Service types stay NodePort).
+func TestHelmValuesHubble(t *testing.T) {
+	out := mustCLI(t, "helm-values", "--cluster", "us", "--stage", "hubble")
+	var got struct {
+		Hubble struct {
+			Enabled bool `json:"enabled"`
+			Relay   struct {
+				Enabled bool `json:"enabled"`
+				Service struct {
+					Type     string `json:"type"`
+					NodePort int    `json:"nodePort"`
+				} `json:"service"`
+			} `json:"relay"`
+			UI struct {
+				Enabled bool `json:"enabled"`
+				Service struct {
+					Type     string `json:"type"`
+					NodePort int    `json:"nodePort"`
+				} `json:"service"`
+			} `json:"ui"`
+		} `json:"hubble"`
+	}
+	if err := yaml.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	h := got.Hubble
+	if !h.Enabled || !h.Relay.Enabled || !h.UI.Enabled || h.Relay.Service.Type != "NodePort" || h.Relay.Service.NodePort != 31234 || h.UI.Service.Type != "NodePort" || h.UI.Service.NodePort != 31235 {
+		t.Errorf("hubble values %+v from:\n%s", h, out)
+	}
+	if !strings.Contains(out, "--reuse-values -f values-us-hubble.yaml") {
+		t.Errorf("the helm line does not reuse the release's values:\n%s", out)
+	}
+	checkHelmLines(t, out)
+
+	vals := filepath.Join(t.TempDir(), "e2e.yaml")
+	if err := os.WriteFile(vals, []byte("hubble:\n  ui:\n    enabled: false\n    service:\n      type: ClusterIP\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = mustCLI(t, "helm-values", "--cluster", "eu", "--stage", "hubble", "--cilium-values", vals)
+	if err := yaml.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if h := got.Hubble; h.UI.Enabled || !h.Relay.Enabled || h.UI.Service.Type != "NodePort" {
+		t.Errorf("merged hubble values %+v from:\n%s", h, out)
+	}
+}

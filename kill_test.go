@@ -149,16 +149,16 @@ func TestKillAndResume(t *testing.T) {
 		{"mid install-cilium (EU's agents starting)", after("", "[eu] Waiting for Cilium in eu: 0/3"),
 			"install-cilium", "Resuming at step 3 (install-cilium)", "is already installed in eu"},
 		{"mid deploy (pods pending)", after("", `[eu] Waiting for deployment "hello-world" rollout`),
-			"deploy", "Resuming at step 6 (deploy)", "deployment.apps/hello-world unchanged"},
-		{"mid probe of the global step", after("Step 7/11", "[us] Probing"),
-			"global", "Resuming at step 7 (global)", `service.cilium.io/global="true"`},
+			"deploy", "Resuming at step 7 (deploy)", "deployment.apps/hello-world unchanged"},
+		{"mid probe of the global step", after("Step 8/12", "[us] Probing"),
+			"global", "Resuming at step 8 (global)", `service.cilium.io/global="true"`},
 		// The US probe has finished, the EU one not: the rerun's US probe
 		// answers as the first did (the probe's identity names its
 		// random stream, not a counter the first try advanced).
-		{"between the US and EU probes of the global step", after("Step 7/11", "[us] Probe from us"),
-			"global", "Resuming at step 7 (global)", ""},
-		{"just after connect finished", after("Step 5/11", "✓ Done"),
-			"", "Resuming at step 6 (deploy)", ""},
+		{"between the US and EU probes of the global step", after("Step 8/12", "[us] Probe from us"),
+			"global", "Resuming at step 8 (global)", ""},
+		{"just after connect finished", after("Step 5/12", "✓ Done"),
+			"", "Resuming at step 6 (hubble)", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,10 +197,10 @@ func TestStopBetweenSteps(t *testing.T) {
 		t.Fatalf("--to connect ran deploy: %+v", r)
 	}
 	out := mustCLI(t, labArgs(lab, "instant")...)
-	if !strings.Contains(out, "Resuming at step 6 (deploy)") {
+	if !strings.Contains(out, "Resuming at step 6 (hubble)") {
 		t.Errorf("resume printed:\n%s", tail(out, 20))
 	}
-	if strings.Contains(out, "Creating cluster") || strings.Contains(out, "Installing Helm release cilium") {
+	if strings.Contains(out, "Creating cluster") || strings.Contains(out, "Installing Helm release cilium") || strings.Contains(out, "Upgrading Helm release cilium in us: clustermesh") {
 		t.Error("the resumed lab redid work of steps that were done")
 	}
 	compareEnds(t, "resumed after connect", readEnd(t, lab), want)

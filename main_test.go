@@ -526,8 +526,11 @@ func TestStepsCommand(t *testing.T) {
 	out := mustCLI(t, "steps")
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	all := steps.All()
-	if len(lines) != 11 || len(all) != 11 {
-		t.Fatalf("steps printed %d lines for %d steps, want 11:\n%s", len(lines), len(all), out)
+	if len(lines) != 12 || len(all) != 12 {
+		t.Fatalf("steps printed %d lines for %d steps, want 12:\n%s", len(lines), len(all), out)
+	}
+	if f := strings.Fields(lines[5]); len(f) < 2 || f[0] != "6" || f[1] != "hubble" || !strings.Contains(lines[5], "Observe the mesh with Hubble") {
+		t.Errorf("the hubble step is not listed sixth, after connect: %q", lines[5])
 	}
 	for i, l := range lines {
 		f := strings.Fields(l)
@@ -594,7 +597,7 @@ func TestLabDirAdoption(t *testing.T) {
 	if m == nil || !strings.HasPrefix(m[1], real+".bak-") {
 		t.Fatalf("--fresh through a link:\n%s", tail(out, 10))
 	}
-	if !strings.Contains(out, "(1 of 11 steps done); it is kept in "+real+".") {
+	if !strings.Contains(out, "(1 of 12 steps done); it is kept in "+real+".") {
 		t.Errorf("the new lab is not where the link points:\n%s", tail(out, 3))
 	}
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
@@ -612,7 +615,7 @@ func TestRunHeadlessWholeLab(t *testing.T) {
 	lab := filepath.Join(t.TempDir(), "lab")
 	out := mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab, "--requests", "200")
 	for _, want := range []string{
-		"Step 1/11", "Step 11/11", "$ cd " + lab, "$ kind create cluster --name us --config kind-us-cluster.yaml \\", "    --image " + cluster.DefaultNodeImage,
+		"Step 1/12", "Step 12/12", "$ cd " + lab, "$ kind create cluster --name us --config kind-us-cluster.yaml \\", "    --image " + cluster.DefaultNodeImage,
 		"for i in $(seq 1 200); do wget -qO- hello-world:80",
 		"Probe from US (local only), 200 requests:", "Probe from EU (failover), 200 requests:",
 		"Done: steps preflight to teardown. Probe history:",
@@ -661,7 +664,7 @@ func TestRunOnlyTornDownIsNotComplete(t *testing.T) {
 	lab := filepath.Join(t.TempDir(), "lab")
 	mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab, "--from", "teardown")
 	out := mustCLI(t, "run", "--headless", "--backend", "sim", "--sim-speed", "instant", "--lab-dir", lab, "--to", "preflight")
-	if strings.Contains(out, "The lab is complete") || !strings.Contains(out, "Step 1/11") {
+	if strings.Contains(out, "The lab is complete") || !strings.Contains(out, "Step 1/12") {
 		t.Errorf("a lab that was only torn down, run again, printed:\n%s", tail(out, 8))
 	}
 }

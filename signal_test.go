@@ -89,12 +89,12 @@ func TestSignalsStopTheLabCleanly(t *testing.T) {
 			// step still runs, on a busy machine too.
 			out, errs, code := runUntilSignal(t, labArgs(lab, "0.1", "--to", "scale-back"), tc.sig, after("", "[eu] Waiting for Cilium in eu: 0/3"))
 			checkFailure(t, []string{tc.sig.String()}, code, "", errs, tc.code, "clustermesh-lab: interrupted", "run the same command again to resume")
-			for _, want := range []string{"✗ Interrupted after", "The lab is not complete (2 of 11 steps done); it is kept in " + lab + ". Run clustermesh-lab again to resume at step 3 (install-cilium)."} {
+			for _, want := range []string{"✗ Interrupted after", "The lab is not complete (2 of 12 steps done); it is kept in " + lab + ". Run clustermesh-lab again to resume at step 3 (install-cilium)."} {
 				if !strings.Contains(out, want) {
 					t.Errorf("output lacks %q:\n%s", want, tail(out, 10))
 				}
 			}
-			if strings.Contains(out, "Step 4/11") {
+			if strings.Contains(out, "Step 4/12") {
 				t.Errorf("the lab went on after %v:\n%s", tc.sig, tail(out, 20))
 			}
 			if r, ok := journalStep(t, lab, "install-cilium"); !ok || !r.Finished.IsZero() {

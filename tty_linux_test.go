@@ -155,7 +155,7 @@ func TestNoInteractiveTerminal(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d:\n%s", code, tail(out, 20))
 			}
-			for _, want := range []string{tc.note, "Step 11/11", "The lab is complete: its clusters were torn down in the last step; the journal keeps every probe. It is kept in " + lab} {
+			for _, want := range []string{tc.note, "Step 12/12", "The lab is complete: its clusters were torn down in the last step; the journal keeps every probe. It is kept in " + lab} {
 				if !strings.Contains(strings.ReplaceAll(out, "\r\n", "\n"), want) {
 					t.Errorf("output lacks %q:\n%s", want, tail(out, 20))
 				}
@@ -192,7 +192,7 @@ func TestInteractiveSignal(t *testing.T) {
 	if code != 130 {
 		t.Errorf("exit %d after SIGINT, want 130:\n%s", code, tail(out, 10))
 	}
-	if want := "The lab is not complete (1 of 11 steps done); it is kept in " + lab + ". Run clustermesh-lab again to resume at step 2 (create-clusters)."; !strings.Contains(out, want) {
+	if want := "The lab is not complete (1 of 12 steps done); it is kept in " + lab + ". Run clustermesh-lab again to resume at step 2 (create-clusters)."; !strings.Contains(out, want) {
 		t.Errorf("exit message lacks %q:\n%s", want, tail(out, 10))
 	}
 	if rec, ok := journalStepQuiet(lab, "create-clusters"); !ok || !rec.Finished.IsZero() {

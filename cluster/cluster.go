@@ -121,6 +121,10 @@ type Backend interface {
 	Connect(ctx context.Context, a, b Name, log Logger) error
 	// WaitConnected waits until every agent of c is connected to the peer.
 	WaitConnected(ctx context.Context, c Name, log Logger) error
+	// EnableHubble turns on Hubble Relay and Hubble UI (as `cilium hubble
+	// enable --ui`), their Services of type NodePort on HubbleRelayNodePort
+	// and HubbleUINodePort, and waits for what the release's values enable.
+	EnableHubble(ctx context.Context, c Name, log Logger) error
 	// DeployDemo applies the hello-world and busybox manifests and waits for
 	// the rollouts.
 	DeployDemo(ctx context.Context, c Name, log Logger) error

@@ -45,6 +45,9 @@ var (
 	ErrMeshNotEnabled = errors.New("cluster mesh is not enabled")
 	// ErrNotConnected: the cluster is not configured to connect to its peer.
 	ErrNotConnected = errors.New("the clusters are not connected")
+	// ErrNoHubble: Hubble Relay is not enabled (or the learner's values
+	// keep it off), so there is nothing to read flows from.
+	ErrNoHubble = errors.New("hubble relay is not enabled")
 	// ErrNoDemo: the demo application (hello-world, busybox, the Service)
 	// is not deployed.
 	ErrNoDemo = errors.New("the demo application is not deployed")
@@ -52,5 +55,5 @@ var (
 
 // Prerequisites lists the sentinels in the order the lab supplies them.
 func Prerequisites() []error {
-	return []error{ErrNoCluster, ErrNoCilium, ErrMeshNotEnabled, ErrNotConnected, ErrNoDemo}
+	return []error{ErrNoCluster, ErrNoCilium, ErrMeshNotEnabled, ErrNotConnected, ErrNoHubble, ErrNoDemo}
 }

@@ -14,6 +14,7 @@ type Status struct {
 	Nodes  Count      `json:"nodes"`
 	Cilium Cilium     `json:"cilium"`
 	Mesh   Mesh       `json:"mesh"`
+	Hubble Hubble     `json:"hubble"`
 	Demo   DemoStatus `json:"demo"`
 }
 

@@ -373,7 +373,7 @@ func TestStepFailure(t *testing.T) {
 }
 
 func TestIndexAndIDs(t *testing.T) {
-	want := []string{"preflight", "create-clusters", "install-cilium", "enable-clustermesh", "connect", "deploy", "global", "affinity-local", "scale-down", "scale-back", "teardown"}
+	want := []string{"preflight", "create-clusters", "install-cilium", "enable-clustermesh", "connect", "hubble", "deploy", "global", "affinity-local", "scale-down", "scale-back", "teardown"}
 	all := steps.All()
 	var ids []string
 	for i, s := range all {

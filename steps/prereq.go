@@ -17,6 +17,7 @@ func (createStep) provides() error  { return cluster.ErrNoCluster }
 func (installStep) provides() error { return cluster.ErrNoCilium }
 func (enableStep) provides() error  { return cluster.ErrMeshNotEnabled }
 func (connectStep) provides() error { return cluster.ErrNotConnected }
+func (hubbleStep) provides() error  { return cluster.ErrNoHubble }
 func (deployStep) provides() error  { return cluster.ErrNoDemo }
 
 // withPrerequisite turns a backend's "missing" sentinel into what to do in

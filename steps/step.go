@@ -233,6 +233,7 @@ func All() []Step {
 		installCilium(),
 		enableClusterMesh(),
 		connectClusters(),
+		observeHubble(),
 		deployDemo(),
 		makeGlobal(),
 		affinityLocal(),

@@ -225,7 +225,7 @@ func TestProbeCommandShownWhole(t *testing.T) {
 		}
 		h := startWith(t, w, 48, opts)
 		h.openLab()
-		h.runTo("connect")
+		h.runTo("hubble")
 		h.key("right")
 		h.waitFor("the deploy step", func(m *Model) bool { return cursorID(m) == "deploy" })
 		var lines []string
@@ -258,12 +258,12 @@ func TestTornDownLab(t *testing.T) {
 	h.runTo("teardown")
 	h.settle()
 	out := h.screen()
-	requireContains(t, out, "○  6 Deploy & probe", "✓  1 Check the machine", "Lab complete", "not created")
-	if strings.Contains(out, "✓  6 Deploy & probe") {
-		t.Errorf("step 6 is marked done while the panes say not created:\n%s", out)
+	requireContains(t, out, "○  7 Deploy & probe", "○  6 Hubble", "✓  1 Check the machine", "Lab complete", "not created")
+	if strings.Contains(out, "✓  7 Deploy & probe") {
+		t.Errorf("step 7 is marked done while the panes say not created:\n%s", out)
 	}
 	h.key("left", "left", "left", "left", "left", "left")
-	h.waitScreen("Step 6 of 11")
+	h.waitScreen("Step 7 of 12")
 	requireContains(t, h.screen(), "Ran before the teardown: its clusters are gone")
 	h.key("enter")
 	h.waitScreen("start a new lab (--fresh) to run it again")
@@ -274,7 +274,7 @@ func TestTornDownLab(t *testing.T) {
 	h2 := startWith(t, 160, 48, testOptionsIn(t, dir, nil))
 	h2.openLab()
 	out = h2.screen()
-	requireContains(t, out, "○  6 Deploy & probe", "▸ ✓ 11 Tear down", "Lab complete")
+	requireContains(t, out, "○  7 Deploy & probe", "▸ ✓ 12 Tear down", "Lab complete")
 }
 
 // Issue 10, defect 11: one probe round is "1 round"; the playground is not
@@ -289,14 +289,14 @@ func TestWording(t *testing.T) {
 	if strings.Contains(out, "1 rounds") || strings.Contains(out, "1 probes") {
 		t.Errorf("plural after one round:\n%s", out)
 	}
-	for range 4 {
+	for range 5 {
 		h.key("left")
 	}
-	h.waitScreen("Step 2 of 11")
+	h.waitScreen("Step 2 of 12")
 	if text := panelText(h); strings.Contains(text, "Took") || len(durations.FindAllString(text, -1)) != 1 {
 		t.Errorf("the create step shows more than one duration:\n%s", text)
 	}
-	for range 4 {
+	for range 5 {
 		h.key("right")
 	}
 	h.runTo("scale-back")

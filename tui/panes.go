@@ -66,10 +66,15 @@ func (p panes) pane(st *styles, c cluster.Name, w, h int) []string {
 // clusterRows fills the pane of an existing cluster.
 func (st *styles) clusterRows(s cluster.Status, row func(label, value string)) {
 	nodes := fmt.Sprintf("%d/%d Ready", s.Nodes.Ready, s.Nodes.Total)
-	if s.Nodes.All() {
-		row("Nodes", st.ok.Render(nodes))
-	} else {
+	switch {
+	case !s.Nodes.All():
 		row("Nodes", st.warn.Render(nodes)+st.muted.Render("  (no CNI yet)"))
+	case s.Cilium.Installed:
+		// Hubble shares the nodes' row: the panes have no row to spare at
+		// 80 x 24, and the nodes' needs only a few cells once they are Ready.
+		row("Nodes", st.ok.Render(nodes)+st.muted.Render("  Hubble ")+st.hubbleWords(s.Hubble))
+	default:
+		row("Nodes", st.ok.Render(nodes))
 	}
 	ci := s.Cilium
 	if !ci.Installed {
@@ -125,6 +130,28 @@ func (st *styles) clusterRows(s cluster.Status, row func(label, value string)) {
 	} else {
 		row("Service", st.serviceWords(d.Service.Settings))
 	}
+}
+
+// hubbleWords shows Hubble Relay and UI as short as the pane needs:
+// "relay :31234 · ui :31235" when both serve, "off" before the step, and
+// what each is doing otherwise.
+func (st *styles) hubbleWords(h cluster.Hubble) string {
+	if !h.Applied && !h.Relay.Present && !h.UI.Present {
+		return st.muted.Render("off")
+	}
+	part := func(name string, wanted bool, w cluster.Workload, port int, ready bool) string {
+		switch {
+		case !wanted && !w.Present:
+			return st.muted.Render(name + " off")
+		case ready:
+			return st.ok.Render(fmt.Sprintf("%s :%d", name, port))
+		case !w.Present:
+			return st.warn.Render(name + " starting")
+		}
+		return st.warn.Render(fmt.Sprintf("%s %d/%d", name, w.Ready, w.Desired))
+	}
+	return part("relay", h.RelayWanted, h.Relay, h.RelayNodePort, h.RelayReady()) + st.muted.Render(" · ") +
+		part("ui", h.UIWanted, h.UI, h.UINodePort, h.UIReady())
 }
 
 // okWord is cilium status's OK, or the wait before it.

@@ -334,7 +334,7 @@ func TestGolden(t *testing.T) {
 			shot("welcome", "", "Simulated mesh", "enter starts the lab")
 			h.key("enter")
 			h.waitFor("the lab", func(m *Model) bool { return m.phase == phaseLab && m.panes.have })
-			shot("step-before", "", "Step 1 of 11", "Press enter to run this step", "Equivalent commands")
+			shot("step-before", "", "Step 1 of 12", "Press enter to run this step", "Equivalent commands")
 			h.runTo("preflight")
 			h.settle()
 			shot("step-after", "", "✓ Done", "this machine can run the lab")

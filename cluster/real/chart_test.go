@@ -512,3 +512,95 @@ func TestLocalChartVersion(t *testing.T) {
 		t.Errorf("default version %q", v)
 	}
 }
+
+// TestHubbleOnPublishedCharts installs each published chart that the lab
+// pins or supports next (1.19.5, 1.20.0), applies the hubble step's values
+// and checks what the chart renders: hubble-relay and hubble-ui Services of
+// type NodePort on the seed's 31234 and 31235, their Deployments, and the
+// status that reads them back. With a values file that turns the UI off
+// (as hack/e2e's turns off both), the UI is neither rendered nor waited
+// for, the step's log says so, and Hubble counts as ready without it.
+func TestHubbleOnPublishedCharts(t *testing.T) {
+	for _, version := range []string{"1.19.5", "1.20.0"} {
+		for _, uiOff := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/ui-off=%v", version, uiOff), func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // a hang guard
+				defer cancel()
+				fc := newFakeCluster(append(kindNodes(cluster.US), kubeSystem())...)
+				fc.runController(t)
+				var tweak []func(*Options)
+				if uiOff {
+					tweak = append(tweak, func(o *Options) {
+						o.ValuesFile = "/lab/values.yaml"
+						o.Values = map[string]any{"hubble": map[string]any{"ui": map[string]any{"enabled": false}, "relay": map[string]any{"service": map[string]any{"type": "ClusterIP"}}}}
+					})
+				}
+				tb := newTestBackend(t, chartPath(t, version), fc, nil, tweak...)
+				log := &lines{}
+				must := func(err error) {
+					t.Helper()
+					if err != nil {
+						t.Fatalf("%v\nlog:\n%s", err, log)
+					}
+				}
+				must(tb.InstallCilium(ctx, cluster.US, log))
+				syncRelease(t, fc.kc, tb.helm.last(t, cluster.US))
+				tb.markCreated(t, cluster.US)
+				st, err := tb.Status(ctx, cluster.US)
+				must(err)
+				if st.Hubble.Applied || st.Hubble.Relay.Present || st.Hubble.Ready() {
+					t.Errorf("before the step: hubble %+v", st.Hubble)
+				}
+
+				_, err = tb.hubbleValues(ctx, cluster.US, log)
+				must(err)
+				rel := tb.helm.last(t, cluster.US)
+				syncRelease(t, fc.kc, rel)
+				objs := manifestObjects(t, rel)
+				if name, _ := lookup(rel.Config, "cluster.name"); name != "us" {
+					t.Errorf("the upgrade lost cluster.name (reuse-values): %v", rel.Config)
+				}
+				relay := find[*corev1.Service](t, objs, hubbleRelay)
+				if relay.Spec.Type != corev1.ServiceTypeNodePort || relay.Spec.Ports[0].NodePort != cluster.HubbleRelayNodePort || relay.Spec.Ports[0].Port != 80 {
+					t.Errorf("hubble-relay Service %s port %d nodePort %d, want NodePort 80 -> %d (the values file's ClusterIP loses to the step's pinned type)", relay.Spec.Type, relay.Spec.Ports[0].Port, relay.Spec.Ports[0].NodePort, cluster.HubbleRelayNodePort)
+				}
+				find[*appsv1.Deployment](t, objs, hubbleRelay)
+				if uiOff {
+					for _, o := range objs {
+						if m, ok := o.(metav1.Object); ok && m.GetName() == hubbleUI {
+							t.Errorf("hubble-ui rendered (%T) although the values file turns it off", o)
+						}
+					}
+				} else {
+					ui := find[*corev1.Service](t, objs, hubbleUI)
+					if ui.Spec.Type != corev1.ServiceTypeNodePort || ui.Spec.Ports[0].NodePort != cluster.HubbleUINodePort {
+						t.Errorf("hubble-ui Service %s nodePort %d, want NodePort %d", ui.Spec.Type, ui.Spec.Ports[0].NodePort, cluster.HubbleUINodePort)
+					}
+					find[*appsv1.Deployment](t, objs, hubbleUI)
+				}
+
+				must(tb.EnableHubble(ctx, cluster.US, log))
+				if !log.has("Hubble's values are already in the release cilium in us") {
+					t.Errorf("EnableHubble upgraded again:\n%s", log)
+				}
+				if got := log.has("hubble-ui stays off in us: the release's values (/lab/values.yaml) set hubble.ui.enabled=false"); got != uiOff {
+					t.Errorf("log says the UI stays off: %v, want %v\n%s", got, uiOff, log)
+				}
+				st, err = tb.Status(ctx, cluster.US)
+				must(err)
+				h := st.Hubble
+				if !h.Applied || !h.RelayWanted || h.UIWanted == uiOff || !h.RelayReady() || h.UIReady() == uiOff || !h.Ready() {
+					t.Errorf("after the step: hubble %+v, ready %v", h, h.Ready())
+				}
+				want := "hubble relay ready :31234 · ui ready :31235"
+				if uiOff {
+					want = "hubble relay ready :31234 · ui off"
+				}
+				if h.Line() != want {
+					t.Errorf("status line %q, want %q", h.Line(), want)
+				}
+			})
+		}
+	}
+}

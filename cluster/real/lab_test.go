@@ -342,7 +342,7 @@ func TestHeadlessLabOnFakes(t *testing.T) {
 	// the enable step reports the Service it read, and connect, which
 	// reads the Service type, the NodePort warning.
 	text := out.String()
-	enable := text[strings.Index(text, "Step 4/11"):strings.Index(text, "Step 5/11")]
+	enable := text[strings.Index(text, "Step 4/12"):strings.Index(text, "Step 5/12")]
 	for _, claim := range []string{"Auto-detected", "ClusterMesh: OK", "32380"} {
 		if strings.Contains(text, claim) {
 			t.Errorf("the output claims %q", claim)

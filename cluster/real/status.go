@@ -94,6 +94,11 @@ func (b *Backend) Status(ctx context.Context, c cluster.Name) (cluster.Status, e
 	if err != nil {
 		return st, fmt.Errorf("read the status of %s: %w", c, err)
 	}
+	if st.Cilium.Installed {
+		if err := b.hubbleStatus(&r, c, &st.Hubble); err != nil {
+			return st, fmt.Errorf("read the status of %s: %w", c, err)
+		}
+	}
 	if err := demoStatus(&r, &st.Demo); err != nil {
 		return st, fmt.Errorf("read the status of %s: %w", c, err)
 	}

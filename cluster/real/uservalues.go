@@ -36,12 +36,16 @@ var pinnedValues = map[Stage][]string{
 	StageInstall: {"cluster.name", "cluster.id", "ipam.mode"},
 	StageEnable:  {"clustermesh.useAPIServer", "clustermesh.apiserver.service.type"},
 	StageConnect: {"clustermesh.config.enabled", "clustermesh.config.clusters"},
+	// The hubble step's Services are NodePorts on the seed's ports, or
+	// its commands would not reach them; whether relay and UI run at all
+	// stays the learner's to decide (hack/e2e turns both off).
+	StageHubble: {"hubble.relay.service.type", "hubble.relay.service.nodePort", "hubble.ui.service.type", "hubble.ui.service.nodePort"},
 }
 
 // pinnedAt lists the values pinned at a stage and at every stage before it.
 func pinnedAt(stage Stage) []string {
 	var out []string
-	for _, s := range []Stage{StageInstall, StageEnable, StageConnect} {
+	for _, s := range []Stage{StageInstall, StageEnable, StageConnect, StageHubble} {
 		out = append(out, pinnedValues[s]...)
 		if s == stage {
 			break

@@ -17,15 +17,16 @@ const (
 	StageInstall Stage = "install"
 	StageEnable  Stage = "enable"
 	StageConnect Stage = "connect"
+	StageHubble  Stage = "hubble"
 )
 
-// ParseStage accepts install, enable or connect.
+// ParseStage accepts install, enable, connect or hubble.
 func ParseStage(s string) (Stage, error) {
 	switch st := Stage(strings.ToLower(s)); st {
-	case StageInstall, StageEnable, StageConnect:
+	case StageInstall, StageEnable, StageConnect, StageHubble:
 		return st, nil
 	}
-	return "", fmt.Errorf("unknown stage %q: want install, enable or connect", s)
+	return "", fmt.Errorf("unknown stage %q: want install, enable, connect or hubble", s)
 }
 
 // The Helm release the lab manages, as cilium-cli names it
@@ -270,6 +271,8 @@ func StageValues(stage Stage, c cluster.Name, chartVersion string, peer PeerEntr
 			return nil, fmt.Errorf("the connect stage needs the peer's node IP and NodePort")
 		}
 		return ConnectValues(chartVersion, nil, peer)
+	case StageHubble:
+		return HubbleValues(), nil
 	}
 	return nil, fmt.Errorf("unknown stage %q", stage)
 }

@@ -64,6 +64,8 @@ type ciliumState struct {
 	AgentsReady  int        `json:"agentsReady"`
 	OperatorUp   bool       `json:"operatorUp"`
 	Mesh         *meshState `json:"mesh,omitempty"`
+	// Hubble is set once the hubble step enabled Relay and UI.
+	Hubble *hubbleState `json:"hubble,omitempty"`
 }
 
 type meshState struct {
@@ -285,6 +287,7 @@ func (s *state) status(n cluster.Name) cluster.Status {
 			Agent:    cluster.Workload{Present: true, Desired: len(c.Nodes), Ready: ci.AgentsReady, Available: ci.AgentsReady},
 			Operator: cluster.Workload{Present: true, Desired: 1, Ready: b2i(ci.OperatorUp), Available: b2i(ci.OperatorUp)},
 		}
+		st.Hubble = ci.Hubble.status()
 		if m := ci.Mesh; m != nil {
 			st.Mesh = cluster.Mesh{
 				Enabled: true, ServiceType: m.ServiceType, NodePort: m.NodePort, CertsReady: m.CertsReady,
