@@ -23,6 +23,7 @@ type simulateOptions struct {
 	requests int
 	seed     uint64
 	output   string
+	flows    bool
 }
 
 func newSimulateCmd(stdout io.Writer) *cobra.Command {
@@ -41,7 +42,12 @@ cluster. Keys, for --us and --eu:
   connected=true|false        this cluster's agents connected to the other (default true)
 
 With --output json it prints exactly one object:
-  {"from":"us","requests":1000,"answers":{"us":N,"eu":M},"errors":K}`,
+  {"from":"us","requests":1000,"answers":{"us":N,"eu":M},"errors":K}
+
+With --flows, the probe's flows as Hubble would record them (both clusters
+run Hubble Relay): one a request, oldest first, with source and destination
+pod and cluster, identities and verdict (FORWARDED, or DROPPED with Hubble's
+reason); JSON carries them as "flows": [...] (at most the newest 10000).`,
 		Example: `  clustermesh-lab simulate --us global=true,affinity=local,replicas=0 --eu global=true --from us --requests 1000`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,6 +61,7 @@ With --output json it prints exactly one object:
 	f.IntVar(&o.requests, "requests", 1000, fmt.Sprintf("requests to send (1..%d)", maxSimulateRequests))
 	f.Uint64Var(&o.seed, "seed", 1, "seed for the load balancer's random choices")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	f.BoolVar(&o.flows, "flows", false, "also print the probe's flows as Hubble would record them")
 	return cmd
 }
 
@@ -85,7 +92,7 @@ func runSimulate(cmd *cobra.Command, o *simulateOptions, stdout io.Writer) error
 	if err := b.Bring(ctx, us, eu); err != nil {
 		return err
 	}
-	res, err := b.Probe(ctx, cluster.ProbeSpec{From: from, Requests: o.requests}, nil)
+	res, err := b.Probe(ctx, cluster.ProbeSpec{From: from, Requests: o.requests, NoFlows: !o.flows}, nil)
 	if err != nil {
 		return err
 	}
@@ -109,6 +116,12 @@ func runSimulate(cmd *cobra.Command, o *simulateOptions, stdout io.Writer) error
 	fmt.Fprintf(stdout, "\n%s\n\n", b.Explain(from))
 	for _, row := range headless.Bars(res, 40) {
 		fmt.Fprintf(stdout, "  %s\n", row)
+	}
+	if o.flows {
+		fmt.Fprintf(stdout, "\n  %s\n", headless.FlowLine(res))
+		for _, row := range headless.FlowRows(res.Flows) {
+			fmt.Fprintf(stdout, "  %s\n", row)
+		}
 	}
 	return nil
 }

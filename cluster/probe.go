@@ -43,6 +43,9 @@ type ProbeSpec struct {
 	// probes taken before a judged one take nothing from it. "" draws the
 	// backend's next stream.
 	ID string
+	// NoFlows leaves the flows out of the result (a settle probe, which
+	// nobody looks at).
+	NoFlows bool
 }
 
 // ProbeResult is the outcome of a probe, or its running counts while it is
@@ -52,6 +55,12 @@ type ProbeResult struct {
 	Requests int     `json:"requests"`
 	Answers  Answers `json:"answers"`
 	Errors   int     `json:"errors"`
+	// Flows are the probe's requests as Hubble saw them, oldest first: on
+	// the simulated mesh from its load balancer's decisions, on the real
+	// one from Hubble Relay (none without it). At most MaxProbeFlows, the
+	// newest; FlowsOmitted counts the older ones left out.
+	Flows        []Flow `json:"flows,omitempty"`
+	FlowsOmitted int    `json:"flowsOmitted,omitempty"`
 }
 
 // Done is the number of requests that have finished, answered or not.

@@ -175,8 +175,11 @@ func (j *Journal) MarkDone(id string, at time.Time, summary string) error {
 	})
 }
 
-// AddProbe records a finished probe.
+// AddProbe records a finished probe, without its flows: they are for the
+// screen (up to MaxProbeFlows a probe) and would swell the file that is
+// rewritten after every change.
 func (j *Journal) AddProbe(p ProbeRecord) error {
+	p.Result.Flows, p.Result.FlowsOmitted = nil, 0
 	return j.change(func(d *journalData) { d.Probes = append(d.Probes, p) })
 }
 

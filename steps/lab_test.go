@@ -179,10 +179,24 @@ func TestWholeLabProbes(t *testing.T) {
 					}
 				}
 			}
+			for _, p := range probes {
+				if len(p.Result.Flows) != 0 {
+					t.Errorf("%s: the journal keeps %d flows", p.Step, len(p.Result.Flows))
+				}
+			}
 			for id, rs := range l.rec.results {
 				for _, res := range rs {
 					if len(res.Warnings) > 0 {
 						t.Errorf("step %s warned: %v", id, res.Warnings)
+					}
+					// The step's outcome carries each probe's flows (the
+					// hubble step ran before every probing step), which
+					// tell the story as the counts do.
+					for _, p := range res.Probes {
+						s := cluster.SummarizeFlows(p.Result.Flows)
+						if len(p.Result.Flows) != n || s.Local != p.Result.Answers.Of(p.Result.From) || s.Cross != p.Result.Answers.Of(p.Result.From.Peer()) || s.Dropped != p.Result.Errors {
+							t.Errorf("%s: %d flows, %s, for %s", id, len(p.Result.Flows), s, p.Result)
+						}
 					}
 				}
 			}

@@ -3,6 +3,7 @@ package steps_test
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -36,7 +37,7 @@ func TestReprobeIsANewLabelledRound(t *testing.T) {
 		t.Fatalf("%d probes after the re-probe, want %d", len(after), len(before)+2)
 	}
 	for i := range before {
-		if after[i] != before[i] {
+		if !reflect.DeepEqual(after[i], before[i]) {
 			t.Errorf("round %d changed: %+v, was %+v", i, after[i], before[i])
 		}
 	}

@@ -82,7 +82,7 @@ func settle(ctx context.Context, env *Env, step string, round int, c cluster.Nam
 	var all cluster.ProbeResult
 	streak, n := 0, cfg.Requests
 	for attempt := 1; ; attempt++ {
-		spec := cluster.ProbeSpec{From: c, Requests: n, ID: fmt.Sprintf("settle/%s/%d/%d", step, round, attempt)}
+		spec := cluster.ProbeSpec{From: c, Requests: n, ID: fmt.Sprintf("settle/%s/%d/%d", step, round, attempt), NoFlows: true}
 		last, err := env.Backend.Probe(ctx, spec, nil)
 		if err != nil {
 			return err

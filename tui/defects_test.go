@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -126,7 +127,7 @@ func TestReprobeAfterThePlaygroundIsANewRound(t *testing.T) {
 	var after []steps.ProbeRecord
 	h.inspect(func(m *Model) { after = m.sess.Journal.Probes() })
 	for i := range before {
-		if after[i] != before[i] {
+		if !reflect.DeepEqual(after[i], before[i]) {
 			t.Errorf("round %d changed: %+v, was %+v", i, after[i], before[i])
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -416,10 +417,10 @@ func TestProbeCounting(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := cluster.ProbeResult{From: cluster.US, Requests: 10, Answers: cluster.Answers{US: 5, EU: 3}, Errors: 2}
-	if res != want {
+	if !reflect.DeepEqual(res, want) {
 		t.Errorf("got %+v, want %+v", res, want)
 	}
-	if len(updates) != 10 || updates[0].Done() != 1 || updates[9] != want {
+	if len(updates) != 10 || updates[0].Done() != 1 || !reflect.DeepEqual(updates[9], want) {
 		t.Errorf("progress: %d updates, first %+v", len(updates), updates[0])
 	}
 	if c := tb.exec.calls[0]; !strings.Contains(c, "seq 1 10") || !strings.Contains(c, "wget -qO- -T 5 hello-world:80") {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func FuzzProbeStream(f *testing.F) {
 		}
 		whole, seen := count(len(out) + 1)
 		if cut > 0 {
-			if pieces, _ := count(int(cut)); pieces != whole {
+			if pieces, _ := count(int(cut)); !reflect.DeepEqual(pieces, whole) {
 				t.Fatalf("cut every %d bytes: %+v, whole: %+v", cut, pieces, whole)
 			}
 		}

@@ -482,11 +482,11 @@ func TestDeletedPeer(t *testing.T) {
 // state carries on exactly where the other was.
 func TestPersistence(t *testing.T) {
 	store := &memStore{}
-	b := newTestBackend(t, Options{Seed: 9, Store: store})
+	b := newTestBackend(t, Options{Seed: 9, Store: store, Now: fixedNow})
 	ctx, log := context.Background(), cluster.Discard
 	reopened := func() *Backend {
 		t.Helper()
-		r, err := New(Options{Seed: 9, Store: store})
+		r, err := New(Options{Seed: 9, Store: store, Now: fixedNow})
 		if err != nil {
 			t.Fatalf("reopen: %v", err)
 		}
@@ -546,7 +546,7 @@ func TestPersistence(t *testing.T) {
 		must(t, err)
 		got, err := r.Probe(ctx, cluster.ProbeSpec{From: from, Requests: 500}, nil)
 		must(t, err)
-		if got != want {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("probe from %s: reopened %v, live %v", from, got, want)
 		}
 	}

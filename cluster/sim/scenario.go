@@ -45,6 +45,7 @@ func (b *Backend) Bring(ctx context.Context, us, eu Scenario) error {
 		func() error { return both(func(c cluster.Name) error { return b.EnableClusterMesh(ctx, c, log) }) },
 		func() error { return b.Connect(ctx, cluster.US, cluster.EU, log) },
 		func() error { return both(func(c cluster.Name) error { return b.WaitConnected(ctx, c, log) }) },
+		func() error { return both(func(c cluster.Name) error { return b.EnableHubble(ctx, c, log) }) },
 		func() error { return both(func(c cluster.Name) error { return b.DeployDemo(ctx, c, log) }) },
 	}
 	for _, op := range ops {

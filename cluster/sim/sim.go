@@ -73,6 +73,9 @@ type Options struct {
 	// as the real backend does on such a host; the simulated mesh never
 	// looks at the machine, so it is off unless a caller sets it.
 	CgroupV1 bool
+	// Now stamps the flows of a probe (its first request); nil means the
+	// wall clock. A fixed Now makes a probe's flows replay exactly.
+	Now func() time.Time
 }
 
 // Backend is the simulated mesh. It implements cluster.Backend.
@@ -137,6 +140,14 @@ func (e *CorruptError) Error() string { return "simulated state is corrupt: " + 
 
 // Unwrap returns the decoding error.
 func (e *CorruptError) Unwrap() error { return e.Err }
+
+// now is the time a probe starts, for its flows.
+func (b *Backend) now() time.Time {
+	if b.opts.Now != nil {
+		return b.opts.Now()
+	}
+	return time.Now()
+}
 
 // Kind names the backend.
 func (b *Backend) Kind() string { return "sim" }

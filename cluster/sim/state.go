@@ -126,6 +126,21 @@ type pod struct {
 	Phase string `json:"phase"`
 }
 
+// running lists the names of the deployment's running pods, in order;
+// none for a deployment that is not there.
+func (d *deployment) running() []string {
+	if d == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range d.Pods {
+		if p.Phase == podRunning {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
 func (d *deployment) count(phase string) int {
 	n := 0
 	for _, p := range d.Pods {

@@ -86,6 +86,9 @@ func (r *Reporter) StepDone(s steps.Step, index int, res steps.Result) {
 		for _, row := range Bars(p.Result, 30) {
 			r.printf("    %s\n", row)
 		}
+		if line := FlowLine(p.Result); line != "" {
+			r.printf("    %s\n", line)
+		}
 	}
 	if len(res.Probes) > 0 {
 		r.printf("\n")
@@ -135,6 +138,39 @@ func Bars(res cluster.ProbeResult, width int) []string {
 		share := res.Share(row.n)
 		bar := strings.Repeat("█", int(share*float64(width)+0.5))
 		out = append(out, fmt.Sprintf("%-6s %-*s %5d %4.0f%%", row.label, width, bar, row.n, share*100))
+	}
+	return out
+}
+
+// FlowLine summarises a probe's flows as Hubble saw them: "Flows (Hubble):
+// 6 local · 4 cross-cluster · 0 dropped"; "" for a probe without flows.
+func FlowLine(res cluster.ProbeResult) string {
+	if len(res.Flows) == 0 {
+		return ""
+	}
+	line := "Flows (Hubble): " + cluster.SummarizeFlows(res.Flows).String()
+	if res.FlowsOmitted > 0 {
+		line += fmt.Sprintf(" (the newest %d of %d)", len(res.Flows), len(res.Flows)+res.FlowsOmitted)
+	}
+	return line
+}
+
+// FlowRows renders flows one a line, oldest first, as hubble observe does:
+// time, source pod and cluster, destination pod and cluster, verdict
+// (with the drop reason), and ⇄ on a flow that crossed the mesh.
+func FlowRows(flows []cluster.Flow) []string {
+	out := make([]string, 0, len(flows))
+	for _, f := range flows {
+		mark := " "
+		if f.CrossCluster {
+			mark = "⇄"
+		}
+		verdict := string(f.Verdict)
+		if f.DropReason != "" {
+			verdict += " (" + f.DropReason + ")"
+		}
+		out = append(out, fmt.Sprintf("%s %s %s (%s) -> %s (%s) %s", f.Time.Format("15:04:05.000"), mark,
+			f.Source, f.Source.Cluster, f.To(), f.Destination.Cluster, verdict))
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
@@ -79,5 +80,36 @@ func TestReporter(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("output misses %q:\n%s", want, got)
 		}
+	}
+}
+
+// Each probe's flows are summarised under its bars (local, cross-cluster,
+// dropped, counted from the flows), and a probe without flows (no Hubble)
+// prints no flow line.
+func TestReporterFlowSummary(t *testing.T) {
+	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	src := cluster.Endpoint{Cluster: cluster.US, Namespace: "default", Pod: "busybox-1"}
+	flow := func(dst cluster.Name, verdict cluster.Verdict) cluster.Flow {
+		f := cluster.Flow{Time: at, Source: src, Destination: cluster.Endpoint{Cluster: dst, Namespace: "default", Pod: "hello-world-" + string(dst)}, Service: "default/hello-world", Verdict: verdict, CrossCluster: dst != cluster.US}
+		if verdict == cluster.VerdictDropped {
+			f.Destination.Pod, f.DropReason, f.CrossCluster = "", cluster.DropNoBackend, false
+		}
+		return f
+	}
+	res := cluster.ProbeResult{From: cluster.US, Requests: 4, Answers: cluster.Answers{US: 2, EU: 1}, Errors: 1,
+		Flows: []cluster.Flow{flow(cluster.US, cluster.VerdictForwarded), flow(cluster.EU, cluster.VerdictForwarded), flow(cluster.US, cluster.VerdictForwarded), flow(cluster.US, cluster.VerdictDropped)}}
+	var out bytes.Buffer
+	r := New(&out, 3)
+	r.StepDone(fakeStep{}, 1, steps.Result{Outcome: steps.Outcome{Probes: []steps.ProbeRecord{
+		{Phase: "global", Result: res},
+		{Phase: "global", Result: cluster.ProbeResult{From: cluster.EU, Requests: 1, Answers: cluster.Answers{EU: 1}}},
+	}}})
+	if got := out.String(); strings.Count(got, "Flows (Hubble):") != 1 || !strings.Contains(got, "Flows (Hubble): 2 local · 1 cross-cluster · 1 dropped") {
+		t.Errorf("output:\n%s", got)
+	}
+	rows := FlowRows(res.Flows)
+	if len(rows) != 4 || !strings.Contains(rows[1], "12:00:00.000 ⇄ default/busybox-1 (us) -> default/hello-world-eu (eu) FORWARDED") ||
+		!strings.HasSuffix(rows[3], "-> default/hello-world (us) DROPPED (SERVICE_BACKEND_NOT_FOUND)") {
+		t.Errorf("rows:\n%s", strings.Join(rows, "\n"))
 	}
 }

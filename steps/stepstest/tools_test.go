@@ -76,6 +76,20 @@ var ciliumFlags = map[string]flagSpec{
 	"clustermesh enable":  {"--service-type": true, "--enable-kvstoremesh": false, "--enable-external-workloads": false},
 	"clustermesh connect": {"--destination-context": true, "--connection-mode": true, "--destination-endpoint": true, "--source-endpoint": true, "--parallel": true},
 	"clustermesh status":  {"--wait": false, "--wait-duration": true, "--output": true, "-o": true},
+	// cmdref: cilium_hubble_enable (only --relay, default true, and --ui)
+	// and cilium_upgrade (install's Helm flags, with --reuse-values).
+	"hubble enable": {"--relay": false, "--ui": false},
+	"upgrade": {"--version": true, "--set": true, "--set-string": true, "--set-file": true, "--values": true, "-f": true,
+		"--chart-directory": true, "--repository": true, "--reuse-values": false, "--reset-values": false, "--wait": false,
+		"--wait-duration": true, "--dry-run": false, "--dry-run-helm-values": false},
+}
+
+// hubbleFlags are the hubble CLI's commands the lab shows and their flags
+// (docs.cilium.io, observability/hubble: `hubble observe --help`); its
+// tree is in cilium/hubble's main package, which cannot be imported.
+var hubbleFlags = map[string]flagSpec{
+	"observe": {"--server": true, "--from-label": true, "--to-label": true, "--label": true, "--last": true, "--follow": false, "-f": false,
+		"--output": true, "-o": true, "--namespace": true, "-n": true, "--from-pod": true, "--to-pod": true, "--verdict": true, "--since": true},
 }
 
 // ciliumGlobal are cilium-cli's persistent flags (cmd.go).
@@ -184,7 +198,7 @@ func TestShownCommandsParseWithTheRealTools(t *testing.T) {
 						if err := checkFlags(ciliumFlags, ciliumGlobal, c.Args[1:]); err != nil {
 							t.Errorf("%s: %v", where, err)
 						}
-						if c.Args[1] == "install" {
+						if c.Args[1] == "install" || c.Args[1] == "upgrade" {
 							if got, _ := stepstest.Flag(c.Args, "--version"); got != want.CiliumVersion {
 								t.Errorf("%s: --version %q, want %q", where, got, want.CiliumVersion)
 							}
@@ -197,6 +211,13 @@ func TestShownCommandsParseWithTheRealTools(t *testing.T) {
 								t.Errorf("%s: --service-type %q", where, got)
 							}
 						}
+					case "hubble":
+						if err := checkFlags(hubbleFlags, nil, c.Args[1:]); err != nil {
+							t.Errorf("%s: %v", where, err)
+						}
+						if got, _ := stepstest.Flag(c.Args, "--server"); got != fmt.Sprintf("localhost:%d", cluster.HubbleRelayNodePort) {
+							t.Errorf("%s: --server %q, want the relay's NodePort on localhost", where, got)
+						}
 					case "cd":
 						if c.Args[1] != v.LabDir {
 							t.Errorf("%s: cd %q, want the lab directory %q", where, c.Args[1], v.LabDir)
@@ -208,7 +229,7 @@ func TestShownCommandsParseWithTheRealTools(t *testing.T) {
 				}
 			}
 		}
-		for _, tool := range []string{"kubectl", "kind", "cilium"} {
+		for _, tool := range []string{"kubectl", "kind", "cilium", "hubble"} {
 			if seen[tool] == 0 {
 				t.Errorf("no %s line was shown", tool)
 			}
