@@ -79,9 +79,34 @@ func (t tabs) render(st *styles) string {
 	if t.marks == "" {
 		return fit(left, t.w)
 	}
+	if t.w-width(left)-width(t.marks) < 1 {
+		left = t.tight(st)
+	}
 	gap := t.w - width(left) - width(t.marks)
 	if gap < 1 {
 		return fit(left, t.w)
 	}
 	return left + strings.Repeat(" ", gap) + t.marks
+}
+
+// tight is the views without padding, for 80 columns: four tabs and the
+// marks of thirteen panels do not fit with it.
+func (t tabs) tight(st *styles) string {
+	var b strings.Builder
+	b.WriteString(" ")
+	for v := range nViews {
+		label := fmt.Sprintf("%d %s", v+1, viewNames[v])
+		if t.fresh[v] {
+			label += " ●"
+		}
+		if v == t.active {
+			b.WriteString(st.tabActive.Render("[" + label + "]"))
+		} else {
+			b.WriteString(st.tab.Render(label))
+		}
+		if v < nViews-1 {
+			b.WriteString(" ")
+		}
+	}
+	return b.String()
 }

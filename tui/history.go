@@ -18,6 +18,12 @@ type probes struct {
 	// firstProbe is the number of the first step that probes, for the
 	// empty chart's hint.
 	firstProbe int
+	// hubbleStep is the number of the step that turns Hubble on, for the
+	// empty flows view's hint.
+	hubbleStep int
+	// flowsW and flowsH size the flows view: the step panel's place on
+	// one screen, the body in the compact mode.
+	flowsW, flowsH int
 
 	live     [2]cluster.ProbeResult
 	phase    string

@@ -38,7 +38,7 @@ func newKeyMap() keyMap {
 		PageDown:   b([]string{"pgdown"}, "pgdn", "page down"),
 		Top:        b([]string{"home"}, "home", "top"),
 		Bottom:     b([]string{"end"}, "end", "end"),
-		Views:      b([]string{"1", "2", "3"}, "1/2/3", "views"),
+		Views:      b([]string{"1", "2", "3", "4"}, "1-4", "views"),
 		NextView:   b([]string{"v"}, "v", "next view"),
 		Copy:       b([]string{"c"}, "c", "copy"),
 		Help:       b([]string{"?"}, "?", "keys"),

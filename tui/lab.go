@@ -86,7 +86,18 @@ func (m *Model) onLabKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if keyIs(msg, k.Views) || keyIs(msg, k.NextView) {
 		if m.lay.mode != modeCompact {
-			return m.say("at this size the step, the clusters and the probes are all on screen")
+			// On one screen only the flows have no place of their own:
+			// they take the step panel's, and 1 (or v) gives it back.
+			switch {
+			case keyIs(msg, k.NextView) && m.view == viewFlows, msg.String() == "1":
+				m.setView(viewStep)
+			case keyIs(msg, k.NextView), msg.String() == "4":
+				m.setView(viewFlows)
+			default:
+				return m.say("at this size the step, the clusters and the probes are all on screen; 4 shows the flows")
+			}
+			m.dirty |= dPanel | dPlay
+			return nil
 		}
 		if keyIs(msg, k.NextView) {
 			m.setView((m.view + 1) % nViews)
@@ -403,6 +414,10 @@ func (m *Model) onEvent(msg tea.Msg) tea.Cmd {
 		m.dirty |= dProbes
 		if m.lay.mode == modeCompact && m.view != viewProbes && !m.tabs.fresh[viewProbes] {
 			m.tabs.fresh[viewProbes] = true // a dot on the tab: the chart moved
+			m.dirty |= dTabs
+		}
+		if m.lay.mode == modeCompact && m.view != viewFlows && !m.tabs.fresh[viewFlows] && len(msg.update.Result.Flows) > 0 {
+			m.tabs.fresh[viewFlows] = true
 			m.dirty |= dTabs
 		}
 	case stepDoneMsg:

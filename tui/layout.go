@@ -35,11 +35,12 @@ const (
 	viewStep view = iota
 	viewClusters
 	viewProbes
+	viewFlows
 	nViews
 )
 
-// viewNames are the tabs, in key order (1, 2, 3).
-var viewNames = [nViews]string{"Step", "Clusters", "Probes"}
+// viewNames are the tabs, in key order (1, 2, 3, 4).
+var viewNames = [nViews]string{"Step", "Clusters", "Probes", "Flows"}
 
 // layout is how the screen is divided at the current size.
 type layout struct {
@@ -138,6 +139,8 @@ func (m *Model) frame() string {
 			rows(m.panes.out)
 		case m.view == viewProbes:
 			rows(m.probes.out.lines)
+		case m.view == viewFlows:
+			rows(m.flowsOut.lines)
 		default:
 			rows(m.mainPiece())
 		}

@@ -94,9 +94,11 @@ type Model struct {
 	play    playground
 	panes   panes
 	probes  probes
-	footer  footer
-	helpOut []string
-	small   []string
+	// flowsOut is the flows view, drawn with the probes from their data.
+	flowsOut piece
+	footer   footer
+	helpOut  []string
+	small    []string
 
 	// The autopilot, and the status reads issued and answered, which tell
 	// it when the panes show the state after a step.
@@ -148,6 +150,9 @@ func New(ctx context.Context, opts Options) *Model {
 	for i, s := range list {
 		m.welcome.titles = append(m.welcome.titles, s.Title())
 		m.welcome.shorts = append(m.welcome.shorts, s.ShortTitle())
+		if s.ID() == steps.HubbleID {
+			m.probes.hubbleStep = i + 1
+		}
 		if m.probes.firstProbe == 0 && s.Phase() != "" {
 			m.probes.firstProbe = i + 1
 		}
@@ -242,7 +247,7 @@ func (m *Model) onSpin(msg spinTickMsg) tea.Cmd {
 		return cmd
 	}
 	g := m.spin.glyph()
-	for _, p := range []*piece{&m.welcome.out, &m.tabs.out, &m.list.out, &m.panel.out, &m.play.out, &m.probes.out} {
+	for _, p := range []*piece{&m.welcome.out, &m.tabs.out, &m.list.out, &m.panel.out, &m.play.out, &m.probes.out, &m.flowsOut} {
 		p.spin(g)
 	}
 	return cmd
@@ -421,6 +426,7 @@ func (m *Model) refresh() tea.Cmd {
 		}
 		if d&dProbes != 0 {
 			m.probes.out = newPiece(m.probes.render(st), g)
+			m.flowsOut = newPiece(m.probes.renderFlows(st, m.probes.flowsW, m.probes.flowsH), g)
 		}
 	}
 	if d&dHelp != 0 && m.showHelp {
@@ -451,12 +457,14 @@ func (m *Model) layOut() {
 		m.play.setSize(st, l.mainW, l.topH)
 		m.panes.w, m.panes.h, m.panes.stacked = m.w, l.panesH, false
 		m.probes.w, m.probes.h, m.probes.stacked, m.probes.chartW = m.w, l.probH, false, l.chartW
+		m.probes.flowsW, m.probes.flowsH = l.mainW, l.topH
 	default:
 		m.list.column = false
 		m.panel.setSize(st, m.w, l.bodyH)
 		m.play.setSize(st, m.w, l.bodyH)
 		m.panes.w, m.panes.h, m.panes.stacked = m.w, l.bodyH, true
 		m.probes.w, m.probes.h, m.probes.stacked = m.w, l.bodyH, true
+		m.probes.flowsW, m.probes.flowsH = m.w, l.bodyH
 	}
 }
 
@@ -466,6 +474,9 @@ func (m *Model) mainPiece() []string {
 	switch {
 	case m.showHelp:
 		return m.helpOut
+	case m.view == viewFlows:
+		// On one screen, the flows take the step panel's place (4 or v).
+		return m.flowsOut.lines
 	case m.nav.current().kind == panelPlayground:
 		return m.play.out.lines
 	}

@@ -43,7 +43,9 @@ func testOptionsIn(t testing.TB, dir string, clock sim.Clock) Options {
 			if err != nil {
 				return nil, err
 			}
-			b, err := sim.New(sim.Options{Seed: 1, Clock: clock, Store: d.Store("sim-state.json")})
+			// Flows are stamped at one instant, so that the goldens hold.
+			now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+			b, err := sim.New(sim.Options{Seed: 1, Clock: clock, Store: d.Store("sim-state.json"), Now: now})
 			if err != nil {
 				return nil, err
 			}
@@ -344,6 +346,19 @@ func TestGolden(t *testing.T) {
 			h.runTo("hubble")
 			h.settle()
 			shot("panes-after-hubble", "2", "Hubble relay :31234 · ui :31235")
+			h.runTo("global")
+			h.settle()
+			flows := func(name string, wants ...string) {
+				t.Helper()
+				if !compact {
+					h.key("4") // the flows take the step panel's place
+				}
+				shot(name, "4", wants...)
+				if !compact {
+					h.key("1")
+				}
+			}
+			flows("flows-after-global", "Flows · global · newest first", "cross-cluster ⇄", "FORWARDED")
 			h.runTo("affinity-local")
 			h.settle()
 			h.key("right")
@@ -358,6 +373,7 @@ func TestGolden(t *testing.T) {
 			h.settle()
 			shot("quiz-result", "", "✓ Done", "You said all from EU · Cilium did all from EU", "Why: Affinity local, but no local backend")
 			shot("chart-after-failover", "3", "Responses · failover")
+			flows("flows-after-failover", "Flows · failover · newest first", "from US  0 local · 10 cross-cluster ⇄ · 0 dropped")
 			h.toPlayground()
 			h.key("right")
 			h.runTo("teardown")
