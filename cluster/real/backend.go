@@ -112,6 +112,11 @@ type Options struct {
 	Kind KindFactory
 	// Exec runs commands in pods; nil means client-go remotecommand.
 	Exec Executor
+	// Relay reaches Hubble Relay's observer API, for a probe's flows; nil
+	// forwards a port to the hubble-relay pod. FlowDelay is how long a
+	// probe gives relay to gather its flows (default 2 s).
+	Relay     RelayDialer
+	FlowDelay time.Duration
 	// Preflight checks the machine; nil means doctor.Run on this machine.
 	Preflight func(ctx context.Context) []cluster.Check
 	// Engine reports the container engine kind runs on (its name, cgroup

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -101,6 +102,7 @@ func (b *Backend) Probe(ctx context.Context, p cluster.ProbeSpec, progress clust
 		return res, fmt.Errorf("probe from %s: no running busybox pod: %w", from, cluster.ErrNoDemo)
 	}
 	counter := &probeCounter{res: res, progress: progress}
+	start := time.Now()
 	cmd := []string{"/bin/sh", "-c", ProbeScript(n, b.timeouts.ProbeWget)}
 	err = b.executor().Exec(ctx, from, demoNamespace, pod, "busybox", cmd, counter)
 	res = counter.result()
@@ -109,6 +111,12 @@ func (b *Backend) Probe(ctx context.Context, p cluster.ProbeSpec, progress clust
 	}
 	if res.Done() < n {
 		return res, cluster.WithHint(fmt.Errorf("probe from %s: the loop ended after %d of %d requests", from, res.Done(), n), "retry")
+	}
+	if !p.NoFlows {
+		res.Flows = b.probeFlowsOf(ctx, from, pod, start, time.Now())
+		if k := len(res.Flows) - cluster.MaxProbeFlows; k > 0 {
+			res.Flows, res.FlowsOmitted = res.Flows[k:], k
+		}
 	}
 	return res, nil
 }
