@@ -53,12 +53,19 @@ func newIntegrationBackend(t *testing.T, cs *clusters, dir, chartVersion string)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { diag.Close() })
+	relay := newRelayServer(t, nil, "0")
 	b, err := New(Options{
-		Dir:            dir,
-		ChartPath:      chartPath(t, chartVersion),
-		External:       cs.external(),
-		DiagLog:        diag,
-		Exec:           &recordedMesh{kube: cs.kube},
+		Dir:       dir,
+		ChartPath: chartPath(t, chartVersion),
+		External:  cs.external(),
+		DiagLog:   diag,
+		Exec:      &recordedMesh{kube: cs.kube},
+		// Flows come from a relay served here, with none: a port-forward,
+		// like exec, needs a kubelet.
+		Relay: func(context.Context, cluster.Name) (string, func(), error) {
+			return relay.addr, func() {}, nil
+		},
+		FlowDelay:      time.Millisecond,
 		Poll:           100 * time.Millisecond,
 		StatusCacheTTL: -1,
 		Timeouts:       Timeouts{Cilium: 2 * time.Minute, Mesh: 2 * time.Minute, Connect: 2 * time.Minute, Rollout: 2 * time.Minute, Helm: 2 * time.Minute},
@@ -454,6 +461,38 @@ func TestIntegrationBackend(t *testing.T) {
 			}
 		}
 		checkStep(t, ib, "connect")
+	})
+
+	t.Run("hubble", func(t *testing.T) {
+		ib.must(t, both(func(c cluster.Name) error { return ib.EnableHubble(ctx, c, ib.log) }))
+		for _, c := range cluster.Names() {
+			rel := releaseIn(t, cs.kube(c))
+			if rel.Version != 4 {
+				t.Errorf("%s: revision %d after the hubble step, want 4", c, rel.Version)
+			}
+			if name, _ := lookup(rel.Config, "cluster.name"); name != string(c) {
+				t.Errorf("%s: the upgrade lost cluster.name: %v", c, rel.Config)
+			}
+			// The API server took the Services as the chart renders them
+			// from the step's values, NodePorts on the seed's ports.
+			for name, port := range map[string]int32{hubbleRelay: cluster.HubbleRelayNodePort, hubbleUI: cluster.HubbleUINodePort} {
+				svc, err := cs.kube(c).CoreV1().Services(namespace).Get(ctx, name, metav1.GetOptions{})
+				ib.must(t, err)
+				if svc.Spec.Type != corev1.ServiceTypeNodePort || svc.Spec.Ports[0].NodePort != port {
+					t.Errorf("%s: Service %s %s nodePort %d, want NodePort %d", c, name, svc.Spec.Type, svc.Spec.Ports[0].NodePort, port)
+				}
+			}
+			st, err := ib.Status(ctx, c)
+			ib.must(t, err)
+			if !st.Hubble.Ready() || st.Hubble.Line() != "hubble relay ready :31234 · ui ready :31235" {
+				t.Errorf("%s: hubble %+v (%s)", c, st.Hubble, st.Hubble.Line())
+			}
+		}
+		ib.must(t, both(func(c cluster.Name) error { return ib.EnableHubble(ctx, c, ib.log) }))
+		if r := revisions(t, cs); r != [2]int{4, 4} {
+			t.Errorf("enabling Hubble again made revisions %v", r)
+		}
+		checkStep(t, ib, "hubble")
 	})
 
 	t.Run("demo", func(t *testing.T) {
