@@ -74,6 +74,9 @@ func (s hubbleStep) Run(ctx context.Context, env *Env) (Outcome, error) {
 		}
 	}
 	summary := "Hubble is on (" + strings.Join(parts, "; ") + ")."
+	if len(warnings) == 2 && !st[0].Hubble.RelayWanted && !st[0].Hubble.UIWanted && !st[1].Hubble.RelayWanted && !st[1].Hubble.UIWanted {
+		summary = "Hubble Relay and UI stay off in both clusters, as the Helm values say: the probes carry no flows."
+	}
 	if st[cluster.US.Index()].Hubble.RelayReady() {
 		summary += fmt.Sprintf(" From this machine: hubble observe --server localhost:%d", cluster.HubbleRelayNodePort)
 		if st[cluster.US.Index()].Hubble.UIReady() {

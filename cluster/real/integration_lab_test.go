@@ -336,8 +336,8 @@ func TestIntegrationCLI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("clustermesh-lab run: %v\n%s", err, out)
 	}
-	for _, want := range []string{"Step 2/11 · Create the US and EU clusters", "[us] Cluster us answers: Kubernetes v1.37.2, 3 node(s); the lab will not delete it",
-		"Step 3/11 · Install Cilium in both clusters", "clustermesh-apiserver is ready in eu: Deployment rolled out, certificates issued, Service type NodePort, NodePort 32379", "Done: steps preflight to enable-clustermesh"} {
+	for _, want := range []string{"Step 2/12 · Create the US and EU clusters", "[us] Cluster us answers: Kubernetes v1.37.2, 3 node(s); the lab will not delete it",
+		"Step 3/12 · Install Cilium in both clusters", "clustermesh-apiserver is ready in eu: Deployment rolled out, certificates issued, Service type NodePort, NodePort 32379", "Done: steps preflight to enable-clustermesh"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

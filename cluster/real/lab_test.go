@@ -278,7 +278,7 @@ func TestHeadlessLabOnFakes(t *testing.T) {
 		t.Fatal(err)
 	}
 	values := filepath.Join(t.TempDir(), "workshop values.yaml")
-	if err := os.WriteFile(values, []byte("debug:\n  enabled: true\ncluster:\n  name: not-the-lab's\n"), 0o600); err != nil {
+	if err := os.WriteFile(values, []byte("debug:\n  enabled: true\ncluster:\n  name: not-the-lab's\nhubble:\n  ui:\n    enabled: false\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	userValues, err := ReadValuesFile(values)
@@ -350,6 +350,13 @@ func TestHeadlessLabOnFakes(t *testing.T) {
 	}
 	if strings.Contains(enable, "NodePort detected") || !strings.Contains(enable, "NodePort 32379 in us, 32379 in eu") {
 		t.Errorf("enable step:\n%s", enable)
+	}
+	// The values file keeps Hubble UI off: the hubble step says so and
+	// waits for the relay only.
+	for _, want := range []string{"! Hubble UI stays off in US: the Helm values (your --cilium-values) turn it off", "! Hubble UI stays off in EU", "hubble-ui stays off in us: the release's values (" + values + ") set hubble.ui.enabled=false", "(US: relay ready :31234 · ui off; EU: relay ready :31234 · ui off)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the hubble step does not say %q", want)
+		}
 	}
 	if !strings.Contains(text, "⚠️  Service type NodePort detected (NodePort 32379)!") {
 		t.Error("connect does not report the NodePort it read")
