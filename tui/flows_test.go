@@ -19,7 +19,7 @@ func TestFlowsView(t *testing.T) {
 	h.openLab()
 	h.runTo("global")
 	h.settle()
-	requireContains(t, h.screen(), "4 Flows ●")
+	requireContains(t, h.screen(), "4 Flows●")
 	for _, want := range []string{"[2 Clusters]", "[3 Probes]", "[4 Flows]", "[1 Step]"} {
 		h.key("v")
 		h.waitScreen(want)
@@ -29,7 +29,7 @@ func TestFlowsView(t *testing.T) {
 	out := h.screen()
 	requireFits(t, out, 80, 24)
 	requireContains(t, out, "from US  ", "from EU  ", "⇄ US busybox-", "→ EU hello-world-", "FORWARDED", "older flows")
-	if strings.Contains(out, "4 Flows ●") {
+	if strings.Contains(out, "4 Flows●") {
 		t.Errorf("the dot stays on the tab shown:\n%s", out)
 	}
 	h.key("q")

@@ -89,15 +89,15 @@ func (t tabs) render(st *styles) string {
 	return left + strings.Repeat(" ", gap) + t.marks
 }
 
-// tight is the views without padding, for 80 columns: four tabs and the
-// marks of thirteen panels do not fit with it.
+// tight is the views without padding, the news dot against the name, for
+// 80 columns: four tabs and the marks of thirteen panels do not fit with it.
 func (t tabs) tight(st *styles) string {
 	var b strings.Builder
 	b.WriteString(" ")
 	for v := range nViews {
 		label := fmt.Sprintf("%d %s", v+1, viewNames[v])
 		if t.fresh[v] {
-			label += " ●"
+			label += "●"
 		}
 		if v == t.active {
 			b.WriteString(st.tabActive.Render("[" + label + "]"))
