@@ -15,7 +15,9 @@ import (
 // brings them.
 func TestFlowsView(t *testing.T) {
 	dir := t.TempDir()
-	h := startWith(t, 80, 24, testOptionsIn(t, dir, nil))
+	opts := testOptionsIn(t, dir, nil)
+	opts.NoQuiz = true
+	h := startWith(t, 80, 24, opts)
 	h.openLab()
 	h.runTo("global")
 	h.settle()
@@ -35,7 +37,9 @@ func TestFlowsView(t *testing.T) {
 	h.key("q")
 	h.tm.FinalModel(t, teatest.WithFinalTimeout(hangGuard)).(*Model).sess.Close() // let go of the lab directory
 
-	h2 := startWith(t, 160, 48, testOptionsIn(t, dir, nil))
+	opts = testOptionsIn(t, dir, nil)
+	opts.NoQuiz = true
+	h2 := startWith(t, 160, 48, opts)
 	h2.openLab()
 	h2.key("4")
 	h2.waitScreen("Flows · global")

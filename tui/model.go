@@ -474,8 +474,9 @@ func (m *Model) mainPiece() []string {
 	switch {
 	case m.showHelp:
 		return m.helpOut
-	case m.view == viewFlows:
-		// On one screen, the flows take the step panel's place (4 or v).
+	case m.view == viewFlows && !m.quiz.asking:
+		// On one screen, the flows take the step panel's place (4 or v);
+		// a question of the quiz is asked in the panel, so it shows then.
 		return m.flowsOut.lines
 	case m.nav.current().kind == panelPlayground:
 		return m.play.out.lines

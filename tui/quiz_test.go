@@ -32,7 +32,7 @@ func TestQuizAskThenShowBoth(t *testing.T) {
 	opts.NoQuiz = false
 	h := startWith(t, 100, 34, opts)
 	h.openLab()
-	h.runTo("connect")
+	h.runTo("hubble")
 	h.settle()
 	// Steps that do not probe ran without a question.
 	if recs := h.quizRecords(); len(recs) != 0 {
@@ -139,12 +139,12 @@ func TestQuizAfterResume(t *testing.T) {
 
 	h2 := startWith(t, 160, 48, testOptionsIn(t, dir, nil))
 	h2.openLab()
-	h2.waitScreen("Step 8 of 11")
+	h2.waitScreen("Step 9 of 12")
 	h2.key("left")
-	h2.waitScreen("Step 7 of 11")
+	h2.waitScreen("Step 8 of 12")
 	requireContains(t, h2.screen(), "When it ran", "✗ You said all from EU · Cilium did both", "Why: Affinity none spreads requests")
 	h2.key("left")
-	h2.waitScreen("Step 6 of 11")
+	h2.waitScreen("Step 7 of 12")
 	requireContains(t, h2.screen(), "✓ You said all from US · Cilium did all from US")
 	var score string
 	h2.inspect(func(m *Model) { score = m.quiz.score })
