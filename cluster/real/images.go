@@ -68,6 +68,7 @@ func releaseStages(c cluster.Name, chartVersion string, user map[string]any) ([]
 		{StageInstall, InstallValues(c)},
 		{StageEnable, EnableValues()},
 		{StageConnect, connect},
+		{StageHubble, HubbleValues()},
 	} {
 		acc = mergeMaps(acc, MergeUserValues(s.stage, s.vals, user))
 		out = append(out, acc)

@@ -41,7 +41,8 @@ func refs(imgs []Image) []string {
 
 // TestLabImagesFromPublishedCharts renders each published chart as the lab
 // installs and upgrades it: the images of the agent, the operator and the
-// clustermesh-apiserver (which only the enable stage turns on) are the
+// clustermesh-apiserver (which only the enable stage turns on) and of
+// Hubble Relay and UI (which only the hubble step turns on) are the
 // ones the chart's values.yaml pins, by digest; the node image comes first
 // and the demo's last.
 func TestLabImagesFromPublishedCharts(t *testing.T) {
@@ -59,7 +60,7 @@ func TestLabImagesFromPublishedCharts(t *testing.T) {
 			if imgs[0].For != ForNode || imgs[0].Ref != cluster.DefaultNodeImage {
 				t.Errorf("first image %+v, want the node image %s", imgs[0], cluster.DefaultNodeImage)
 			}
-			for _, path := range []string{"image", "clustermesh.apiserver.image", "certgen.image"} {
+			for _, path := range []string{"image", "clustermesh.apiserver.image", "certgen.image", "hubble.relay.image", "hubble.ui.frontend.image", "hubble.ui.backend.image"} {
 				if want := valuesImage(t, ch, path); !slices.Contains(got, want) {
 					t.Errorf("no %s (%s) in %q", path, want, got)
 				}
