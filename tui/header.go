@@ -61,26 +61,12 @@ type tabs struct {
 }
 
 func (t tabs) render(st *styles) string {
-	var b strings.Builder
-	b.WriteString(" ")
-	for v := range nViews {
-		label := fmt.Sprintf("%d %s", v+1, viewNames[v])
-		if t.fresh[v] {
-			label += " ●"
-		}
-		if v == t.active {
-			b.WriteString(st.tabActive.Render("[" + label + "]"))
-		} else {
-			b.WriteString(st.tab.Render(" " + label + " "))
-		}
-		b.WriteString(" ")
-	}
-	left := b.String()
+	left := t.views(st, false)
 	if t.marks == "" {
 		return fit(left, t.w)
 	}
 	if t.w-width(left)-width(t.marks) < 1 {
-		left = t.tight(st)
+		left = t.views(st, true)
 	}
 	gap := t.w - width(left) - width(t.marks)
 	if gap < 1 {
@@ -89,22 +75,29 @@ func (t tabs) render(st *styles) string {
 	return left + strings.Repeat(" ", gap) + t.marks
 }
 
-// tight is the views without padding, the news dot against the name, for
-// 80 columns: four tabs and the marks of thirteen panels do not fit with it.
-func (t tabs) tight(st *styles) string {
+// views renders the views' tabs; tight drops their padding and puts the
+// news dot against the name, for 80 columns: four tabs and the marks of
+// thirteen panels do not fit with it.
+func (t tabs) views(st *styles, tight bool) string {
 	var b strings.Builder
 	b.WriteString(" ")
 	for v := range nViews {
 		label := fmt.Sprintf("%d %s", v+1, viewNames[v])
-		if t.fresh[v] {
+		switch {
+		case t.fresh[v] && tight:
 			label += "●"
+		case t.fresh[v]:
+			label += " ●"
 		}
-		if v == t.active {
+		switch {
+		case v == t.active:
 			b.WriteString(st.tabActive.Render("[" + label + "]"))
-		} else {
+		case tight:
 			b.WriteString(st.tab.Render(label))
+		default:
+			b.WriteString(st.tab.Render(" " + label + " "))
 		}
-		if v < nViews-1 {
+		if !tight || v < nViews-1 {
 			b.WriteString(" ")
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -205,16 +204,7 @@ func TestBundleRunsOffline(t *testing.T) {
 	tb, nodes := preloadBackend(t, eng, func(o *Options) {
 		o.Preload, o.Bundle, o.ChartPath, o.NodeImage = false, path, chart, m.NodeImage
 	})
-	log := &lines{}
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, c := range cluster.Names() {
-		wg.Go(func() { errs[i] = tb.CreateCluster(context.Background(), c, log) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("%v\n%s", err, log)
-	}
+	createBoth(t, tb)
 	if eng.loads != 1 || len(eng.pulls) != 0 || len(eng.saves) != 0 {
 		t.Errorf("engine: %d loads, pulls %q, saves %q", eng.loads, eng.pulls, eng.saves)
 	}

@@ -130,16 +130,7 @@ func TestPreloadIntoEveryNode(t *testing.T) {
 	imgs := labImages(t, true)
 	eng := newFakeEngine(names(imgs)...)
 	tb, nodes := preloadBackend(t, eng)
-	log := &lines{}
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, c := range cluster.Names() {
-		wg.Go(func() { errs[i] = tb.CreateCluster(context.Background(), c, log) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("%v\n%s", err, log)
-	}
+	log := createBoth(t, tb)
 	if len(eng.saves) != 1 {
 		t.Fatalf("saved %d archives, want 1 for both clusters", len(eng.saves))
 	}
@@ -270,4 +261,21 @@ func TestPreloadInstallsWithoutDigests(t *testing.T) {
 			t.Errorf("preload=%v, log:\n%s", preload, log)
 		}
 	}
+}
+
+// createBoth creates both clusters at once, as the create step does, and
+// returns what they logged.
+func createBoth(t *testing.T, tb *testBackend) *lines {
+	t.Helper()
+	log := &lines{}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, c := range cluster.Names() {
+		wg.Go(func() { errs[i] = tb.CreateCluster(context.Background(), c, log) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	return log
 }
