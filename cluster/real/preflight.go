@@ -3,6 +3,8 @@ package real
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
@@ -33,12 +35,38 @@ func (b *Backend) Preflight(ctx context.Context) []cluster.Check {
 			}
 		}
 	}
+	if never := neverPulled(b.opts.Values, ""); len(never) > 0 && b.opts.Bundle == "" {
+		for i, c := range checks {
+			if c.ID == doctor.IDImages {
+				checks[i].Detail += fmt.Sprintf("; %s sets pullPolicy Never for %s: the nodes never pull those images, so they must be in the node image already or loaded with --preload (else their pods stay in ErrImageNeverPull)",
+					b.opts.ValuesFile, strings.Join(never, ", "))
+			}
+		}
+	}
 	for _, c := range cluster.Names() {
 		if k, ok := b.external(c); ok {
 			checks = append(checks, b.externalCheck(c, k))
 		}
 	}
 	return checks
+}
+
+// neverPulled lists the values' paths whose pullPolicy is Never (as
+// hack/e2e's values set them for images built on the machine), sorted.
+func neverPulled(vals map[string]any, prefix string) []string {
+	var out []string
+	for k, v := range vals {
+		switch t := v.(type) {
+		case map[string]any:
+			out = append(out, neverPulled(t, prefix+k+".")...)
+		case string:
+			if k == "pullPolicy" && t == "Never" {
+				out = append(out, strings.TrimSuffix(prefix, "."))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // localChartVersion is the Cilium version the lab will install, for the
