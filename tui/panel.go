@@ -252,6 +252,9 @@ func (p stepPanel) outcomeLines(st *styles) []string {
 		if h := cluster.HintOf(r.res.Err); h != "" {
 			add("What to do: "+h, st.keyHint.Render)
 		}
+		// A round judged wrong was still probed: the learner's answer
+		// stands beside what Cilium did, the reason to look closer.
+		out = append(out, p.quizLines(st, r.res.Probes)...)
 	case ok:
 		add(r.res.Summary, st.text.Render)
 		out = append(out, p.quizLines(st, r.res.Probes)...)

@@ -1,12 +1,15 @@
 package tui
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 )
 
@@ -150,5 +153,24 @@ func TestQuizAfterResume(t *testing.T) {
 	h2.inspect(func(m *Model) { score = m.quiz.score })
 	if score != "1 of 2 predictions right" {
 		t.Errorf("score after resume %q", score)
+	}
+}
+
+// TestQuizOnAFailedStep: a step whose probe was judged wrong still shows
+// what the learner said beside what Cilium did, under the error.
+func TestQuizOnAFailedStep(t *testing.T) {
+	st := newStyles()
+	rec := steps.ProbeRecord{Step: "global", Phase: steps.PhaseGlobal,
+		Result: cluster.ProbeResult{From: cluster.US, Requests: 10, Answers: cluster.Answers{US: 10}},
+		Quiz:   &steps.Quiz{Said: steps.ChoiceBoth, Pods: steps.Pods{US: 1, EU: 1}, Why: "Affinity none spreads requests uniformly over every ready pod of both clusters."}}
+	p := stepPanel{w: 80, results: map[int]outcome{3: {res: steps.Result{
+		Outcome: steps.Outcome{Probes: []steps.ProbeRecord{rec}},
+		Err:     errors.New("the mesh did not behave as Cilium documents: from US only US answered"),
+	}}}, idx: 3}
+	out := ansi.Strip(strings.Join(p.outcomeLines(&st), "\n"))
+	requireContains(t, out, "the mesh did not behave", "You said both · Cilium did all from US", "Why: Affinity none spreads")
+	p.quizOff = true
+	if out := ansi.Strip(strings.Join(p.outcomeLines(&st), "\n")); strings.Contains(out, "You said") {
+		t.Errorf("with the quiz off:\n%s", out)
 	}
 }
