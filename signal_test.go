@@ -97,7 +97,7 @@ func TestSignalsStopTheLabCleanly(t *testing.T) {
 			if strings.Contains(out, "Step 4/12") {
 				t.Errorf("the lab went on after %v:\n%s", tc.sig, tail(out, 20))
 			}
-			if r, ok := journalStep(t, lab, "install-cilium"); !ok || !r.Finished.IsZero() {
+			if r, ok := readJournal(t, lab).Step("install-cilium"); !ok || !r.Finished.IsZero() {
 				t.Errorf("journal after %v: install-cilium %+v (recorded %t), want started and not finished", tc.sig, r, ok)
 			}
 			again := mustCLI(t, labArgs(lab, "instant", "--to", "scale-back")...)
