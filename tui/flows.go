@@ -63,7 +63,7 @@ func (p probes) renderFlows(st *styles, w, h int) []string {
 	// Newest first; the two clients' flows interleave by time.
 	slices.SortStableFunc(all, func(a, b cluster.Flow) int { return b.Time.Compare(a.Time) })
 	room := h - 2 - len(lines)
-	full := flowLineWidth(all, false) <= inner
+	full := flowLineWidth(all) <= inner
 	for i, f := range all {
 		if i == room-1 && len(all) > room {
 			lines = append(lines, st.muted.Render(fmt.Sprintf("▼ %d older flows", len(all)-i)))
@@ -91,11 +91,12 @@ func (st *styles) flowLine(f cluster.Flow, full bool) string {
 		st.muted.Render(" → ") + st.cluster(f.Destination.Cluster).Render(f.Destination.Cluster.Label()) + " " + dst + " " + verdict
 }
 
-// flowLineWidth is the widest flow line, to choose whole or short names.
-func flowLineWidth(flows []cluster.Flow, short bool) int {
+// flowLineWidth is the widest flow line with the pods' whole names, to
+// choose whole or short names.
+func flowLineWidth(flows []cluster.Flow) int {
 	w := 0
 	for _, f := range flows {
-		n := 12 + 1 + 2 + 3 + len(podName(f.Source.String(), !short)) + 3 + 3 + len(podName(f.To(), !short)) + 1 + len("DROPPED ") + len(dropWords(f.DropReason))
+		n := 12 + 1 + 2 + 3 + len(f.Source.String()) + 3 + 3 + len(f.To()) + 1 + len("DROPPED ") + len(dropWords(f.DropReason))
 		w = max(w, n)
 	}
 	return w
