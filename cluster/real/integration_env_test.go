@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,30 +23,19 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/kwok/kustomize/stage/node/fast"
-	nodeheartbeat "sigs.k8s.io/kwok/kustomize/stage/node/heartbeat"
-	podfast "sigs.k8s.io/kwok/kustomize/stage/pod/fast"
-	"sigs.k8s.io/kwok/pkg/apis/internalversion"
-	kwokclient "sigs.k8s.io/kwok/pkg/client/clientset/versioned"
-	"sigs.k8s.io/kwok/pkg/config"
-	"sigs.k8s.io/kwok/pkg/kwok/controllers"
-	kwoklog "sigs.k8s.io/kwok/pkg/log"
-	kwokutil "sigs.k8s.io/kwok/pkg/utils/client"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 )
 
 // k8sbins are the binaries the suite runs, built by `make k8sbins` into
 // the directory KUBEBUILDER_ASSETS names.
-var k8sbins = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
+var k8sbins = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
 
 // requireEnv is set by `make test-integration`, which builds the binaries
 // first: there a missing binary is a failure, never a skip.
@@ -132,7 +120,7 @@ var ctrlLogOnce sync.Once
 // startClusters starts "us" and "eu" (or only the clusters named) in
 // parallel and stops them when the test ends. Each gets etcd and
 // kube-apiserver (envtest), kube-controller-manager and kube-scheduler
-// (processes) and a kwok controller (in this process), and the seed's
+// (processes), kwok (a process, the kubelets' stand-in) and the seed's
 // three nodes.
 func startClusters(t *testing.T, only ...cluster.Name) *clusters {
 	t.Helper()
@@ -141,8 +129,8 @@ func startClusters(t *testing.T, only ...cluster.Name) *clusters {
 	ctrlLogOnce.Do(func() { ctrllog.SetLogger(logr.Discard()) })
 	// The backend points klog (a process global, which may only be set
 	// before anything logs through it) at its diagnostic log on first use.
-	// In the lab's process nothing uses klog before; here kwok and the
-	// test's clients do, so the suite has it set first, to nowhere.
+	// In the lab's process nothing uses klog before; here the test's
+	// clients do, so the suite has it set first, to nowhere.
 	routeLibraryLogs(&diagWriter{})
 	dir := t.TempDir()
 	cs := &clusters{cp: map[cluster.Name]*controlPlane{}, kubeconfig: filepath.Join(dir, "kubeconfig.yaml")}
@@ -216,9 +204,11 @@ func startControlPlane(t *testing.T, c cluster.Name, assets, dir string) (*contr
 		}
 		cp.logs = append(cp.logs, l)
 	}
-	if err := startKwok(t, cp); err != nil {
+	l, err := startKwok(t, cp, assets, dir)
+	if err != nil {
 		return cp, fmt.Errorf("start kwok: %w", err)
 	}
+	cp.logs = append(cp.logs, l)
 	if err := createNodes(context.Background(), cp.kc, c); err != nil {
 		return cp, err
 	}
@@ -332,87 +322,23 @@ func startProcess(t *testing.T, logPath, bin string, args ...string) (*procLog, 
 	return &procLog{path: logPath}, nil
 }
 
-// kwokStages are kwok's "fast" stages, as kwokctl configures them: nodes
-// turn Ready and keep a heartbeat, pods run and turn Ready at once (with
-// an IP), Job pods complete, deleted pods go away.
-func kwokStages() (map[internalversion.StageResourceRef][]*internalversion.Stage, error) {
-	out := map[internalversion.StageResourceRef][]*internalversion.Stage{}
-	for _, raw := range []string{fast.DefaultNodeInit, nodeheartbeat.DefaultNodeHeartbeat, podfast.DefaultPodReady, podfast.DefaultPodComplete, podfast.DefaultPodDelete} {
-		st, err := config.UnmarshalWithType[*internalversion.Stage](raw)
-		if err != nil {
-			return nil, err
-		}
-		out[st.Spec.ResourceRef] = append(out[st.Spec.ResourceRef], st)
-	}
-	return out, nil
-}
-
 // kwokNodeAnnotation marks the nodes kwok manages, as kwokctl's do.
 const kwokNodeAnnotation = "kwok.x-k8s.io/node"
 
-// startKwok runs kwok's controller against the cluster in this process,
-// stopped when the test ends. Used as a library, its parallelism fields
-// are zero unless set (kwok's command line defaults them).
-func startKwok(t *testing.T, cp *controlPlane) error {
-	stages, err := kwokStages()
-	if err != nil {
-		return err
-	}
-	cset, err := kwokutil.NewClientset("", cp.adminKubeconfig)
-	if err != nil {
-		return err
-	}
-	cfg, err := cset.ToRESTConfig()
-	if err != nil {
-		return err
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	mapper, err := cset.ToRESTMapper()
-	if err != nil {
-		return err
-	}
-	restClient, err := rest.RESTClientFor(cfg)
-	if err != nil {
-		return err
-	}
-	typed, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	kwokTyped, err := kwokclient.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	ctr, err := controllers.NewController(controllers.Config{
-		Clock:                             clock.RealClock{},
-		DynamicClient:                     dyn,
-		RESTClient:                        restClient,
-		RESTMapper:                        mapper,
-		ImpersonatingDynamicClient:        cset.ToImpersonatingDynamicClient(),
-		ImpersonatingTypedClient:          cset.ToImpersonatingTypedClient(),
-		TypedClient:                       typed,
-		TypedKwokClient:                   kwokTyped,
-		ManageNodesWithAnnotationSelector: kwokNodeAnnotation + "=fake",
+// startKwok runs kwok (hack/k8sbins/cmd/kwok: upstream's, with kwokctl's
+// "fast" stages built in) against the cluster as a process of its own,
+// stopped when the test ends. A process, not a library: kwok's workers
+// share unsynchronised caches (see that main.go), and inside the test
+// binary the race detector would fail the suite for them.
+func startKwok(t *testing.T, cp *controlPlane, assets, dir string) (*procLog, error) {
+	return startProcess(t, filepath.Join(dir, "kwok-"+string(cp.name)+".log"), filepath.Join(assets, "kwok"),
+		"--kubeconfig="+cp.adminKubeconfig,
+		"--manage-nodes-with-annotation-selector="+kwokNodeAnnotation+"=fake",
 		// Pod IPs from the seed's pod subnet of the cluster (10.1/16,
 		// 10.2/16): data only, nothing is sent to them.
-		CIDR:                      fmt.Sprintf("10.%d.0.0/16", 1+cp.name.Index()),
-		NodeIP:                    nodeAddress(cp.name, 0),
-		LocalStages:               stages,
-		PodPlayStageParallelism:   4,
-		NodePlayStageParallelism:  2,
-		NodeLeaseParallelism:      2,
-		PodsOnNodeSyncParallelism: 2,
-		ID:                        "clustermesh-lab-" + string(cp.name),
-	})
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(kwoklog.NewContext(context.Background(), kwoklog.NewLogger(io.Discard, kwoklog.LevelError)))
-	t.Cleanup(cancel)
-	return ctr.Start(ctx)
+		fmt.Sprintf("--cidr=10.%d.0.0/16", 1+cp.name.Index()),
+		"--node-ip="+nodeAddress(cp.name, 0),
+	)
 }
 
 // createNodes registers the seed's three nodes, as kind's kubelets would:

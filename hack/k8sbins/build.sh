@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build etcd, kube-apiserver, kube-controller-manager and kube-scheduler from Go
-# modules (no Docker, no downloads besides the Go module proxy) for envtest.
+# Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
+# from Go modules (no Docker, no downloads besides the Go module proxy) for
+# envtest and the integration suite.
 #
 #   hack/k8sbins/build.sh [CACHE_DIR]    # default: <repo>/.cache/k8sbins/v1.37.2
 #
@@ -10,7 +11,8 @@ set -euo pipefail
 
 K8S_VERSION=v1.37.2 # must match k8s.io/kubernetes in go.mod
 ETCD_VERSION=v3.7.0 # must match go.etcd.io/etcd/server/v3 in go.mod
-BINARIES="etcd kube-apiserver kube-controller-manager kube-scheduler"
+KWOK_VERSION=v0.8.0 # must match sigs.k8s.io/kwok in go.mod
+BINARIES="etcd kube-apiserver kube-controller-manager kube-scheduler kwok"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(cd "$here/../.." && pwd -P)
@@ -21,11 +23,12 @@ cd "$here"
 
 grep -q "k8s.io/kubernetes $K8S_VERSION\$" go.mod || { echo "build.sh: go.mod does not pin k8s.io/kubernetes $K8S_VERSION" >&2; exit 1; }
 grep -q "go.etcd.io/etcd/server/v3 $ETCD_VERSION\$" go.mod || { echo "build.sh: go.mod does not pin go.etcd.io/etcd/server/v3 $ETCD_VERSION" >&2; exit 1; }
+grep -q "sigs.k8s.io/kwok $KWOK_VERSION\$" go.mod || { echo "build.sh: go.mod does not pin sigs.k8s.io/kwok $KWOK_VERSION" >&2; exit 1; }
 
 minor=${K8S_VERSION#v1.}
 minor=${minor%%.*}
 k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
-etcd_ldflags="-s -w" # etcd's version is a constant of go.etcd.io/etcd/api/v3/version
+etcd_ldflags="-s -w" # etcd's and kwok's versions are constants of their modules
 
 # Static binaries like upstream's; ignore any go.work and the repo's VCS state.
 export CGO_ENABLED=0 GOWORK=off
@@ -40,8 +43,10 @@ for bin in $BINARIES; do
 		echo "$bin: up to date ($dst)"
 		continue
 	fi
-	ldflags=$k8s_ldflags
-	[ "$bin" = etcd ] && ldflags=$etcd_ldflags
+	case $bin in
+	etcd | kwok) ldflags=$etcd_ldflags ;; # their versions are constants of their modules
+	*) ldflags=$k8s_ldflags ;;
+	esac
 	start=$(date +%s)
 	tmp=$dst.tmp.$$
 	trap 'rm -f "$tmp"' EXIT
