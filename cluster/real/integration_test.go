@@ -68,7 +68,11 @@ func newIntegrationBackend(t *testing.T, cs *clusters, dir, chartVersion string)
 		FlowDelay:      time.Millisecond,
 		Poll:           100 * time.Millisecond,
 		StatusCacheTTL: -1,
-		Timeouts:       Timeouts{Cilium: 2 * time.Minute, Mesh: 2 * time.Minute, Connect: 2 * time.Minute, Rollout: 2 * time.Minute, Helm: 2 * time.Minute},
+		// The suite runs its tests in parallel, each with two control
+		// planes, their controllers and kwok, under the race detector: on a
+		// busy 2-core machine one status read (a dozen API calls) has taken
+		// more than the learner's 10 s. The suite's patience is its own.
+		Timeouts: Timeouts{Cilium: 2 * time.Minute, Mesh: 2 * time.Minute, Connect: 2 * time.Minute, Rollout: 2 * time.Minute, Helm: 2 * time.Minute, APICall: 2 * time.Minute},
 	})
 	if err != nil {
 		t.Fatal(err)
