@@ -28,7 +28,7 @@ test-unit:
 
 ## test-integration: the real backend against two real control planes; builds them first when missing (k8sbins), and fails rather than skips without them
 test-integration: k8sbins
-	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) CLUSTERMESH_LAB_INTEGRATION=1 $(GO) test -race -count=1 -timeout 20m -tags integration -run '^TestIntegration' ./cluster/real/
+	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) CLUSTERMESH_LAB_INTEGRATION=1 $(GO) test -race -count=1 -timeout 45m -tags integration -run '^TestIntegration' ./cluster/real/
 
 ## k8sbins: build etcd, kube-apiserver, kube-controller-manager and kube-scheduler from Go modules into K8SBINS_DIR (about 6 min cold, instant when built)
 k8sbins:

@@ -375,7 +375,7 @@ func createNodes(ctx context.Context, kc kubernetes.Interface, c cluster.Name) e
 // controllers, not on a duration the test asserts.
 func eventually(t testing.TB, what string, fn func(ctx context.Context) error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var err error
 	for {
