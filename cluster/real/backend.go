@@ -208,6 +208,9 @@ type Backend struct {
 	// helmMu serialises Helm operations on one cluster: Helm refuses a
 	// second operation on a release while one is pending.
 	helmMu [2]sync.Mutex
+	// helmBusy holds, per cluster, an operation an interrupted caller left
+	// finishing (closed when it has); guarded by mu.
+	helmBusy map[cluster.Name]chan struct{}
 	// recordMu guards the record of created clusters and the kubeconfigs.
 	recordMu sync.Mutex
 
@@ -241,6 +244,7 @@ func New(opts Options) (*Backend, error) {
 		poll:     opts.Poll,
 		clients:  map[cluster.Name]*Clients{},
 		getters:  map[cluster.Name]*restGetter{},
+		helmBusy: map[cluster.Name]chan struct{}{},
 		diag:     &diagWriter{w: opts.DiagLog},
 	}
 	if b.poll <= 0 {

@@ -66,8 +66,11 @@ func (b *Backend) InstallCilium(ctx context.Context, c cluster.Name, log cluster
 	if err != nil {
 		return err
 	}
-	b.helmMu[c.Index()].Lock()
-	defer b.helmMu[c.Index()].Unlock()
+	unlock, err := b.lockHelm(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	vals, rel, err := b.releaseValues(c)
 	if err != nil {
 		return fmt.Errorf("read the Helm release cilium in %s: %w", c, err)

@@ -223,8 +223,11 @@ func (b *Backend) Connect(ctx context.Context, a, c cluster.Name, log cluster.Lo
 // configurePeer merges peer into from's clustermesh.config.clusters, in
 // the format of the chart version installed there, unless it is there.
 func (b *Backend) configurePeer(ctx context.Context, from cluster.Name, peer PeerEntry, lc *loadedChart, log cluster.Logger) error {
-	b.helmMu[from.Index()].Lock()
-	defer b.helmMu[from.Index()].Unlock()
+	unlock, err := b.lockHelm(ctx, from)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	vals, rel, err := b.releaseValues(from)
 	if err != nil {
 		return fmt.Errorf("read the Helm release cilium in %s: %w", from, err)

@@ -13,6 +13,54 @@ import (
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 )
 
+// lockHelm takes the lock of c's Helm release (Helm refuses a second
+// operation on a release while one is pending), after any operation an
+// interrupted caller left finishing in the background (see helmRun). The
+// returned function releases it.
+func (b *Backend) lockHelm(ctx context.Context, c cluster.Name) (unlock func(), err error) {
+	mu := &b.helmMu[c.Index()]
+	mu.Lock()
+	b.mu.Lock()
+	busy := b.helmBusy[c]
+	b.mu.Unlock()
+	if busy != nil {
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			mu.Unlock()
+			return nil, fmt.Errorf("wait for the Helm operation still applying in %s: %w", c, ctx.Err())
+		}
+	}
+	return mu.Unlock, nil
+}
+
+// helmRun runs one Helm action on c's release; the caller holds lockHelm.
+// Helm's RunWithContext watches the context from a goroutine of its own
+// and, when it is cancelled, records the release as failed while the
+// operation goes on writing the same release from another goroutine: a
+// data race, and a release marked failed that then deploys
+// (helm/helm#13637). So Helm gets a context that is never cancelled
+// (its own Timeout still bounds it); when ctx is cancelled the caller
+// returns at once and the operation finishes in the background, where the
+// next lockHelm on c waits for it instead of finding the release pending.
+func (b *Backend) helmRun(ctx context.Context, c cluster.Name, op func(ctx context.Context) error) error {
+	done := make(chan error, 1)
+	finished := make(chan struct{})
+	go func() {
+		done <- op(context.WithoutCancel(ctx))
+		close(finished)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		b.mu.Lock()
+		b.helmBusy[c] = finished
+		b.mu.Unlock()
+		return fmt.Errorf("%w (Helm finishes applying in %s in the background)", ctx.Err(), c)
+	}
+}
+
 // HelmFactory builds the Helm action configuration for cluster c; debug
 // receives Helm's own log lines. Tests return one with Helm's in-memory
 // release storage and a fake kube client.
@@ -90,7 +138,10 @@ func (b *Backend) install(ctx context.Context, c cluster.Name, lc *loadedChart, 
 	in.ReleaseName = releaseName
 	in.Namespace = namespace
 	in.Timeout = b.timeouts.Helm
-	if _, err := in.RunWithContext(ctx, lc.fresh(), vals); err != nil {
+	if err := b.helmRun(ctx, c, func(ctx context.Context) error {
+		_, err := in.RunWithContext(ctx, lc.fresh(), vals)
+		return err
+	}); err != nil {
 		return cluster.WithHint(fmt.Errorf("helm install cilium in %s: %w", c, err), helmFailHint(err))
 	}
 	return nil
@@ -121,7 +172,10 @@ func (b *Backend) upgradeWith(ctx context.Context, cfg *action.Configuration, c 
 	up.Namespace = namespace
 	up.ReuseValues = reuse
 	up.Timeout = b.timeouts.Helm
-	if _, err := up.RunWithContext(ctx, releaseName, lc.fresh(), vals); err != nil {
+	if err := b.helmRun(ctx, c, func(ctx context.Context) error {
+		_, err := up.RunWithContext(ctx, releaseName, lc.fresh(), vals)
+		return err
+	}); err != nil {
 		return cluster.WithHint(fmt.Errorf("helm upgrade cilium in %s: %w", c, err), helmFailHint(err))
 	}
 	return nil

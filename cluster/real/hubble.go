@@ -135,8 +135,11 @@ func joinAnd(parts []string) string {
 // hubbleValues applies the Hubble values unless the release has them,
 // and returns the release's values after.
 func (b *Backend) hubbleValues(ctx context.Context, c cluster.Name, log cluster.Logger) (map[string]any, error) {
-	b.helmMu[c.Index()].Lock()
-	defer b.helmMu[c.Index()].Unlock()
+	unlock, err := b.lockHelm(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	vals, rel, err := b.releaseValues(c)
 	if err != nil {
 		return nil, fmt.Errorf("read the Helm release cilium in %s: %w", c, err)

@@ -83,8 +83,11 @@ func (b *Backend) EnableClusterMesh(ctx context.Context, c cluster.Name, log clu
 
 // enableValues applies the mesh values unless the release has them.
 func (b *Backend) enableValues(ctx context.Context, c cluster.Name, log cluster.Logger) error {
-	b.helmMu[c.Index()].Lock()
-	defer b.helmMu[c.Index()].Unlock()
+	unlock, err := b.lockHelm(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	vals, rel, err := b.releaseValues(c)
 	if err != nil {
 		return fmt.Errorf("read the Helm release cilium in %s: %w", c, err)
