@@ -35,11 +35,12 @@ func (r *Runner) Resume(ctx context.Context) (next int, done []bool, err error) 
 	if err != nil {
 		return 0, nil, err
 	}
-	r.Env.frozen = &st
-	defer func() { r.Env.frozen = nil }()
+	// The checks read the statuses read above, from a copy of the Env:
+	// the shared one stays live for whoever else holds it meanwhile.
+	frozen := r.Env.withStatuses(st)
 	checks := make([]bool, len(r.Steps))
 	for i, s := range r.Steps {
-		if checks[i], err = s.Check(ctx, r.Env); err != nil {
+		if checks[i], err = s.Check(ctx, frozen); err != nil {
 			return 0, nil, fmt.Errorf("check step %q: %w", s.ID(), err)
 		}
 	}

@@ -130,9 +130,17 @@ type Env struct {
 	// Now is the clock for timestamps; nil means time.Now.
 	Now func() time.Time
 
-	// frozen, when set, answers statuses() so that checking every step
-	// during Resume reads the clusters once.
+	// frozen, when set, answers statuses(): Resume checks every step on
+	// a copy of the Env holding the statuses it read once (withStatuses).
 	frozen *[2]cluster.Status
+}
+
+// withStatuses returns a copy of e whose statuses() are st, never the
+// clusters': e itself is left as it is, as others may be reading it.
+func (e *Env) withStatuses(st [2]cluster.Status) *Env {
+	cp := *e
+	cp.frozen = &st
+	return &cp
 }
 
 func (e *Env) now() time.Time {
