@@ -10,10 +10,6 @@ import (
 type demoState struct {
 	cluster.Settings
 	Replicas int
-	// rollout scales even when the replicas already match: the step's own
-	// change, whose rollout (and, scaling down, the pods' going) a rerun
-	// must wait for too.
-	rollout bool
 }
 
 // demo is a global-or-not hello-world with one replica and the default
@@ -22,9 +18,9 @@ func demo(global bool, aff cluster.Affinity) demoState {
 	return demoState{Settings: cluster.Settings{Global: global, Shared: true, Affinity: aff}, Replicas: 1}
 }
 
-// scaled is d with its replicas changed by the step itself.
-func (d demoState) scaled(n int) demoState {
-	d.Replicas, d.rollout = n, true
+// replicas is d with n hello-world replicas.
+func (d demoState) replicas(n int) demoState {
+	d.Replicas = n
 	return d
 }
 
@@ -32,8 +28,10 @@ func (d demoState) scaled(n int) demoState {
 // before it probes, changing only what differs (the annotations with one
 // `kubectl annotate`, the replicas with one `kubectl scale`), so that a
 // step run again, or replayed with --from, is judged against the state it
-// teaches and never a later one.
-func converge(ctx context.Context, env *Env, want [2]demoState) error {
+// teaches and never a later one. The cluster scales names (if any) is
+// scaled whatever its replicas: that is the step's own change, whose
+// rollout (and, scaling down, the pods' going) a rerun must wait for too.
+func converge(ctx context.Context, env *Env, want [2]demoState, scales cluster.Name) error {
 	st, err := env.statuses(ctx)
 	if err != nil {
 		return err
@@ -45,7 +43,7 @@ func converge(ctx context.Context, env *Env, want [2]demoState) error {
 				return err
 			}
 		}
-		if w.rollout || cur.HelloWorld.Desired != w.Replicas {
+		if c == scales || cur.HelloWorld.Desired != w.Replicas {
 			return env.Backend.Scale(ctx, c, w.Replicas, log)
 		}
 		return nil

@@ -8,7 +8,8 @@ import (
 )
 
 // provider is a step whose success supplies what a backend reports missing
-// with a sentinel error (cluster.ErrNoCluster and the like).
+// with a sentinel error (cluster.ErrNoCluster and the like); a probing step
+// supplies one or none (nil).
 type provider interface {
 	provides() error
 }
@@ -18,7 +19,6 @@ func (installStep) provides() error { return cluster.ErrNoCilium }
 func (enableStep) provides() error  { return cluster.ErrMeshNotEnabled }
 func (connectStep) provides() error { return cluster.ErrNotConnected }
 func (hubbleStep) provides() error  { return cluster.ErrNoHubble }
-func (deployStep) provides() error  { return cluster.ErrNoDemo }
 
 // withPrerequisite turns a backend's "missing" sentinel into what to do in
 // the lab's terms: run the step that provides it, named by its number and
@@ -31,7 +31,7 @@ func withPrerequisite(list []Step, at int, err error) error {
 	}
 	for i, s := range list {
 		p, ok := s.(provider)
-		if !ok || !errors.Is(err, p.provides()) || (at >= 0 && i >= at) {
+		if !ok || p.provides() == nil || !errors.Is(err, p.provides()) || (at >= 0 && i >= at) {
 			continue
 		}
 		hint := fmt.Sprintf("run step %d (%s) first", i+1, s.ID())
