@@ -348,7 +348,8 @@ func (b *Backend) Connect(ctx context.Context, a, c cluster.Name, log cluster.Lo
 				return err
 			}
 			if _, ok := cs.Secrets[secretRemoteCert]; !ok {
-				return fmt.Errorf("extract access information of %s: secret kube-system/%s not found", n, secretRemoteCert)
+				return cluster.WithHint(fmt.Errorf("extract access information of %s: %s has no secret kube-system/%s: the certificate Job has not finished (%w)", n, n, secretRemoteCert, cluster.ErrMeshNotEnabled),
+					"wait for the certificate Job: enabling Cluster Mesh waits for it")
 			}
 			infos[n] = meshInfo{name: cs.Cilium.ClusterName, id: cs.Cilium.ClusterID, max: cs.Cilium.MaxConnected,
 				port: cs.Cilium.Mesh.NodePort, ip: cs.controlPlaneIP(), ca: cs.Secrets[secretCA].CA, serviceType: cs.Cilium.Mesh.ServiceType}
@@ -400,19 +401,21 @@ func (b *Backend) Connect(ctx context.Context, a, c cluster.Name, log cluster.Lo
 func validatePair(x, y meshInfo) (tls bool, err error) {
 	for _, i := range []meshInfo{x, y} {
 		if i.name == "" || i.name == "default" {
-			return false, fmt.Errorf("connect: cluster name %q is not set (install Cilium with cluster.name)", i.name)
+			return false, cluster.WithHint(fmt.Errorf("connect: cluster name %q is not set", i.name), "install Cilium with cluster.name set")
 		}
 		if i.id < 1 || i.id > i.max {
-			return false, fmt.Errorf("connect: cluster id %d of %s is outside 1..%d", i.id, i.name, i.max)
+			return false, cluster.WithHint(fmt.Errorf("connect: cluster id %d of %s is outside 1..%d", i.id, i.name, i.max),
+				"install Cilium with a cluster.id in range")
 		}
 	}
 	switch {
 	case x.name == y.name:
-		return false, fmt.Errorf("connect: both clusters are named %q; cluster names must differ", x.name)
+		return false, cluster.WithHint(fmt.Errorf("connect: both clusters are named %q; cluster names must differ", x.name), "reinstall one cluster with another cluster.name")
 	case x.id == y.id:
-		return false, fmt.Errorf("connect: both clusters have cluster id %d; ids must differ", x.id)
+		return false, cluster.WithHint(fmt.Errorf("connect: both clusters have cluster id %d; ids must differ", x.id), "reinstall one cluster with another cluster.id")
 	case x.max != y.max:
-		return false, fmt.Errorf("connect: max-connected-clusters differs (%d in %s, %d in %s)", x.max, x.name, y.max, y.name)
+		return false, cluster.WithHint(fmt.Errorf("connect: max-connected-clusters differs (%d in %s, %d in %s)", x.max, x.name, y.max, y.name),
+			"install both with the same clustermesh.maxConnectedClusters")
 	}
 	return x.ca != y.ca, nil
 }

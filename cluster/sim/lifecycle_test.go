@@ -161,19 +161,14 @@ func stateJSON(t *testing.T, b *Backend) string {
 	return string(out)
 }
 
-// Every operation converges: called again on a finished state it changes
-// nothing, says so, and does not wait.
+// Every operation called again on a finished state says it has nothing
+// to do and does not wait (that it changes nothing is the conformance
+// suite's, TestConformance).
 func TestOperationsAreIdempotent(t *testing.T) {
 	clock := &recClock{}
 	b := newTestBackend(t, Options{Seed: 3, Clock: clock})
 	setup(t, b, true)
 	ctx := context.Background()
-	before, beforeJSON := statuses(t, b), stateJSON(t, b)
-	for _, c := range cluster.Names() {
-		if p, ok := before[c.Index()].Mesh.Peer(c.Peer()); !ok || !p.OK() {
-			t.Fatalf("%s after setup: peer %v, want all agents connected", c, p)
-		}
-	}
 	clock.take()
 	log := &logBuf{}
 	ops := []struct {
@@ -201,14 +196,11 @@ func TestOperationsAreIdempotent(t *testing.T) {
 		if d := clock.take(); d != 0 {
 			t.Errorf("%s again waited %s, want no wait", op.name, d)
 		}
-		if got := stateJSON(t, b); got != beforeJSON {
-			t.Errorf("%s again changed the state:\n%s\nwant\n%s", op.name, got, beforeJSON)
-		}
 	}
 
 	// Connect again (it re-extracts and re-applies the same entries): the
-	// peer lists are not duplicated and the agents stay connected, so
-	// waiting for them is immediate.
+	// unchanged entries keep the agents connected, so waiting for them is
+	// immediate.
 	must(t, b.Connect(ctx, cluster.EU, cluster.US, cluster.Discard))
 	clock.take()
 	for _, c := range cluster.Names() {
@@ -217,16 +209,8 @@ func TestOperationsAreIdempotent(t *testing.T) {
 	if d := clock.take(); d != 0 {
 		t.Errorf("agents reconnected after a second connect (waited %s); the unchanged entries should keep them connected", d)
 	}
-	if after := statuses(t, b); !reflect.DeepEqual(after, before) {
-		t.Errorf("status changed after a second connect:\n%+v\nwant\n%+v", after, before)
-	}
-	for _, c := range cluster.Names() {
-		if n := len(b.st.Clusters[c].Cilium.Mesh.Clusters); n != 1 {
-			t.Errorf("%s has %d clustermesh.config.clusters entries after two connects, want 1", c, n)
-		}
-	}
 
-	// Deleting twice: the second is a no-op.
+	// Deleting twice: the second says there is nothing to delete.
 	must(t, b.DeleteCluster(ctx, cluster.EU, cluster.Discard))
 	log.reset()
 	must(t, b.DeleteCluster(ctx, cluster.EU, log))
@@ -260,65 +244,6 @@ func TestDeployDemoReapply(t *testing.T) {
 	}
 }
 
-func TestShareCA(t *testing.T) {
-	ctx, log := context.Background(), cluster.Discard
-	t.Run("needs Cilium in the source", func(t *testing.T) {
-		b := newTestBackend(t, Options{Seed: 1})
-		must(t, b.CreateCluster(ctx, cluster.US, log))
-		must(t, b.CreateCluster(ctx, cluster.EU, log))
-		err := b.ShareCA(ctx, cluster.US, cluster.EU, log)
-		if !errors.Is(err, cluster.ErrNoCilium) {
-			t.Fatalf("ShareCA before installing in us: %v, want ErrNoCilium", err)
-		}
-	})
-	t.Run("needs the destination cluster", func(t *testing.T) {
-		b := newTestBackend(t, Options{Seed: 1})
-		must(t, b.CreateCluster(ctx, cluster.US, log))
-		must(t, b.InstallCilium(ctx, cluster.US, log))
-		if err := b.ShareCA(ctx, cluster.US, cluster.EU, log); err == nil {
-			t.Fatal("ShareCA to a missing cluster succeeded")
-		}
-	})
-	t.Run("copied before the install, adopted by it", func(t *testing.T) {
-		b := newTestBackend(t, Options{Seed: 1})
-		for _, c := range cluster.Names() {
-			must(t, b.CreateCluster(ctx, c, log))
-		}
-		must(t, b.InstallCilium(ctx, cluster.US, log))
-		must(t, b.ShareCA(ctx, cluster.US, cluster.EU, log))
-		l := &logBuf{}
-		must(t, b.InstallCilium(ctx, cluster.EU, l))
-		if !strings.Contains(l.String(), "Reusing the existing secret kube-system/cilium-ca") {
-			t.Errorf("install in eu after sharing logged:\n%s", l)
-		}
-		st := statuses(t, b)
-		if st[0].Cilium.CA == "" || st[0].Cilium.CA != st[1].Cilium.CA {
-			t.Errorf("CAs after sharing: us %q, eu %q, want one CA", st[0].Cilium.CA, st[1].Cilium.CA)
-		}
-		if !b.st.Clusters[cluster.EU].Secrets[secretCA].HelmOwned {
-			t.Error("the copied cilium-ca lost Helm's ownership")
-		}
-	})
-	t.Run("too late once the destination has its own CA", func(t *testing.T) {
-		b := newTestBackend(t, Options{Seed: 1})
-		for _, c := range cluster.Names() {
-			must(t, b.CreateCluster(ctx, c, log))
-			must(t, b.InstallCilium(ctx, c, log))
-		}
-		st := statuses(t, b)
-		if st[0].Cilium.CA == st[1].Cilium.CA {
-			t.Fatalf("two installs without sharing gave one CA %q", st[0].Cilium.CA)
-		}
-		err := b.ShareCA(ctx, cluster.US, cluster.EU, log)
-		if err == nil || cluster.HintOf(err) == "" {
-			t.Fatalf("ShareCA into an installed Cilium with its own CA: %v, want an error with a hint", err)
-		}
-		if after := statuses(t, b); after[1].Cilium.CA != st[1].Cilium.CA {
-			t.Error("a refused ShareCA replaced eu's CA")
-		}
-	})
-}
-
 func TestValidatePair(t *testing.T) {
 	ok := func(name string, id int) meshInfo {
 		return meshInfo{name: name, id: id, max: 255, port: 32379, ip: "172.18.0.2", ca: "ca"}
@@ -345,8 +270,8 @@ func TestValidatePair(t *testing.T) {
 		switch {
 		case tc.wantErr == "" && err != nil:
 			t.Errorf("%s: %v", tc.name, err)
-		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
-			t.Errorf("%s: err %v, want one containing %q", tc.name, err, tc.wantErr)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr) || cluster.HintOf(err) == ""):
+			t.Errorf("%s: err %v (hint %q), want one containing %q with a hint", tc.name, err, cluster.HintOf(err), tc.wantErr)
 		case tc.wantErr == "" && tls != tc.wantTLS:
 			t.Errorf("%s: tls %t, want %t", tc.name, tls, tc.wantTLS)
 		}
@@ -371,41 +296,12 @@ func upToMesh(t *testing.T, b *Backend, share bool) {
 	}
 }
 
-func TestConnectValidation(t *testing.T) {
+// Connect with one CA writes plain entries; with two it warns as the
+// seed's cilium-cli does and gives each entry the peer's CA (a tls block),
+// where the real backend refuses (see cluster/real's connect). What connect
+// refuses on both backends is the conformance suite's.
+func TestConnectWithOneCAOrTwo(t *testing.T) {
 	ctx := context.Background()
-	for _, tc := range []struct {
-		name    string
-		mutate  func(eu *ciliumState)
-		wantErr string
-	}{
-		{"same cluster id", func(eu *ciliumState) { eu.ClusterID = 1 }, "ids must differ"},
-		{"same cluster name", func(eu *ciliumState) { eu.ClusterName = "us" }, "names must differ"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			b := newTestBackend(t, Options{Seed: 1})
-			upToMesh(t, b, true)
-			tc.mutate(b.st.Clusters[cluster.EU].Cilium)
-			before := stateJSON(t, b)
-			err := b.Connect(ctx, cluster.US, cluster.EU, cluster.Discard)
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("Connect: %v, want an error containing %q", err, tc.wantErr)
-			}
-			if stateJSON(t, b) != before {
-				t.Error("a refused Connect changed the state")
-			}
-		})
-	}
-	t.Run("mesh not enabled", func(t *testing.T) {
-		b := newTestBackend(t, Options{Seed: 1})
-		for _, c := range cluster.Names() {
-			must(t, b.CreateCluster(ctx, c, cluster.Discard))
-			must(t, b.InstallCilium(ctx, c, cluster.Discard))
-		}
-		err := b.Connect(ctx, cluster.US, cluster.EU, cluster.Discard)
-		if !errors.Is(err, cluster.ErrMeshNotEnabled) {
-			t.Fatalf("Connect without Cluster Mesh: %v, want ErrMeshNotEnabled", err)
-		}
-	})
 	t.Run("CA mismatch connects with TLS entries and warns", func(t *testing.T) {
 		b := newTestBackend(t, Options{Seed: 1})
 		upToMesh(t, b, false)
@@ -673,19 +569,12 @@ func TestScaleAndDeployErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no node is Ready") {
 		t.Errorf("deploy before Cilium: %v", err)
 	}
-	if err := b.Scale(ctx, cluster.US, 1, cluster.Discard); !errors.Is(err, cluster.ErrNoDemo) {
-		t.Errorf("scale before deploy: %v, want ErrNoDemo", err)
-	}
-	if err := b.ConfigureService(ctx, cluster.US, cluster.ServiceChange{Global: cluster.Bool(true)}, cluster.Discard); !errors.Is(err, cluster.ErrNoDemo) {
-		t.Errorf("annotate before deploy: %v, want ErrNoDemo", err)
-	}
-	for _, n := range []int{-1, maxSimScale + 1} {
-		if err := b.Scale(ctx, cluster.US, n, cluster.Discard); err == nil {
-			t.Errorf("scale to %d succeeded", n)
-		}
-	}
-	if err := b.InstallCilium(ctx, cluster.EU, cluster.Discard); !errors.Is(err, cluster.ErrNoCluster) {
-		t.Errorf("install into a missing cluster: %v, want ErrNoCluster", err)
+	// Beyond what a laptop's simulation holds (below 0 is refused on every
+	// backend: the conformance suite).
+	b = newTestBackend(t, Options{Seed: 1})
+	setup(t, b, true)
+	if err := b.Scale(ctx, cluster.US, maxSimScale+1, cluster.Discard); err == nil {
+		t.Errorf("scale to %d succeeded", maxSimScale+1)
 	}
 }
 
