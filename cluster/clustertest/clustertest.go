@@ -67,13 +67,26 @@ type Harness struct {
 	OneLab bool
 	// Break makes fault f in EU and returns what undoes it.
 	Break func(t *testing.T, b cluster.Backend, f Fault) (restore func())
-	// Snapshot renders what the backend keeps beyond the status (Helm
-	// revisions, stored objects), so that "changes nothing" is checked
-	// there too; nil compares the statuses only.
+	// Snapshot renders what the backend keeps (Helm revisions, the
+	// objects it writes, the simulated state): what must change nothing
+	// is checked on it. nil compares the statuses instead, which suits a
+	// backend whose status moves only when it acts, not one whose
+	// controllers and agents still report as they catch up.
 	Snapshot func(t *testing.T, b cluster.Backend) string
 	// After, when set, runs the backend's own checks once the walk has
 	// reached phase p (its operations run, then run again).
 	After func(t *testing.T, b cluster.Backend, p Phase)
+	// Log receives the progress lines of the walk's operations, for
+	// After's checks of what the backend says; nil drops them.
+	Log cluster.Logger
+}
+
+// log is where the walk's operations report.
+func (h Harness) log() cluster.Logger {
+	if h.Log == nil {
+		return cluster.Discard
+	}
+	return h.Log
 }
 
 // Run checks the backend's behaviours: the walk through every phase, then,
@@ -85,12 +98,12 @@ func Run(t *testing.T, h Harness) {
 	}
 	t.Run("own CA without sharing", func(t *testing.T) { ownCA(t, h, h.New(t)) })
 	if !h.Brought {
-		t.Run("share CA to a missing cluster", func(t *testing.T) { shareToMissing(t, h.New(t)) })
+		t.Run("share CA to a missing cluster", func(t *testing.T) { shareToMissing(t, h, h.New(t)) })
 	}
 }
 
 // op is one operation on the backend.
-type op func(ctx context.Context, b cluster.Backend) error
+type op func(ctx context.Context, b cluster.Backend, log cluster.Logger) error
 
 // missing is an operation that must fail with the sentinel of what it
 // lacks, before the phase that supplies it.
@@ -134,12 +147,12 @@ type answers struct{ only cluster.Name }
 // in half a million probes.
 const Requests = 20
 
-func both(fn func(ctx context.Context, b cluster.Backend, c cluster.Name) error) op {
-	return func(ctx context.Context, b cluster.Backend) error {
+func both(fn func(ctx context.Context, b cluster.Backend, c cluster.Name, log cluster.Logger) error) op {
+	return func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
 		errs := make([]error, 2)
 		var wg sync.WaitGroup
 		for i, c := range cluster.Names() {
-			wg.Go(func() { errs[i] = fn(ctx, b, c) })
+			wg.Go(func() { errs[i] = fn(ctx, b, c, log) })
 		}
 		wg.Wait()
 		return errors.Join(errs...)
@@ -147,9 +160,9 @@ func both(fn func(ctx context.Context, b cluster.Backend, c cluster.Name) error)
 }
 
 func seq(ops ...op) op {
-	return func(ctx context.Context, b cluster.Backend) error {
+	return func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
 		for _, o := range ops {
-			if err := o(ctx, b); err != nil {
+			if err := o(ctx, b, log); err != nil {
 				return err
 			}
 		}
@@ -170,91 +183,91 @@ func each(check func(c cluster.Name, st cluster.Status) error) func([2]cluster.S
 }
 
 var (
-	create = both(func(ctx context.Context, b cluster.Backend, c cluster.Name) error {
-		return b.CreateCluster(ctx, c, cluster.Discard)
+	create = both(func(ctx context.Context, b cluster.Backend, c cluster.Name, log cluster.Logger) error {
+		return b.CreateCluster(ctx, c, log)
 	})
 	install = seq(
-		func(ctx context.Context, b cluster.Backend) error {
-			return b.InstallCilium(ctx, cluster.US, cluster.Discard)
+		func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+			return b.InstallCilium(ctx, cluster.US, log)
 		},
-		func(ctx context.Context, b cluster.Backend) error {
-			return b.ShareCA(ctx, cluster.US, cluster.EU, cluster.Discard)
+		func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+			return b.ShareCA(ctx, cluster.US, cluster.EU, log)
 		},
-		func(ctx context.Context, b cluster.Backend) error {
-			return b.InstallCilium(ctx, cluster.EU, cluster.Discard)
+		func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+			return b.InstallCilium(ctx, cluster.EU, log)
 		},
-		both(func(ctx context.Context, b cluster.Backend, c cluster.Name) error {
-			return b.WaitCilium(ctx, c, cluster.Discard)
+		both(func(ctx context.Context, b cluster.Backend, c cluster.Name, log cluster.Logger) error {
+			return b.WaitCilium(ctx, c, log)
 		}),
 	)
-	enable = both(func(ctx context.Context, b cluster.Backend, c cluster.Name) error {
-		return b.EnableClusterMesh(ctx, c, cluster.Discard)
+	enable = both(func(ctx context.Context, b cluster.Backend, c cluster.Name, log cluster.Logger) error {
+		return b.EnableClusterMesh(ctx, c, log)
 	})
-	waitConnected = both(func(ctx context.Context, b cluster.Backend, c cluster.Name) error {
-		return b.WaitConnected(ctx, c, cluster.Discard)
+	waitConnected = both(func(ctx context.Context, b cluster.Backend, c cluster.Name, log cluster.Logger) error {
+		return b.WaitConnected(ctx, c, log)
 	})
-	connect = seq(func(ctx context.Context, b cluster.Backend) error {
-		return b.Connect(ctx, cluster.US, cluster.EU, cluster.Discard)
+	connect = seq(func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+		return b.Connect(ctx, cluster.US, cluster.EU, log)
 	}, waitConnected)
 	// Connecting again, either way round, changes nothing.
-	connectAgain = seq(connect, func(ctx context.Context, b cluster.Backend) error {
-		return b.Connect(ctx, cluster.EU, cluster.US, cluster.Discard)
+	connectAgain = seq(connect, func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+		return b.Connect(ctx, cluster.EU, cluster.US, log)
 	}, waitConnected)
-	hubble = both(func(ctx context.Context, b cluster.Backend, c cluster.Name) error {
-		return b.EnableHubble(ctx, c, cluster.Discard)
+	hubble = both(func(ctx context.Context, b cluster.Backend, c cluster.Name, log cluster.Logger) error {
+		return b.EnableHubble(ctx, c, log)
 	})
-	deploy = both(func(ctx context.Context, b cluster.Backend, c cluster.Name) error {
-		return b.DeployDemo(ctx, c, cluster.Discard)
+	deploy = both(func(ctx context.Context, b cluster.Backend, c cluster.Name, log cluster.Logger) error {
+		return b.DeployDemo(ctx, c, log)
 	})
-	global = both(func(ctx context.Context, b cluster.Backend, c cluster.Name) error {
-		return b.ConfigureService(ctx, c, cluster.ServiceChange{Global: cluster.Bool(true)}, cluster.Discard)
+	global = both(func(ctx context.Context, b cluster.Backend, c cluster.Name, log cluster.Logger) error {
+		return b.ConfigureService(ctx, c, cluster.ServiceChange{Global: cluster.Bool(true)}, log)
 	})
-	failover = seq(func(ctx context.Context, b cluster.Backend) error {
-		return b.ConfigureService(ctx, cluster.US, cluster.ServiceChange{Affinity: cluster.AffinityPtr(cluster.AffinityLocal)}, cluster.Discard)
+	failover = seq(func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+		return b.ConfigureService(ctx, cluster.US, cluster.ServiceChange{Affinity: cluster.AffinityPtr(cluster.AffinityLocal)}, log)
 	}, scale(cluster.US, 0))
-	teardown = both(func(ctx context.Context, b cluster.Backend, c cluster.Name) error {
-		return b.DeleteCluster(ctx, c, cluster.Discard)
+	teardown = both(func(ctx context.Context, b cluster.Backend, c cluster.Name, log cluster.Logger) error {
+		return b.DeleteCluster(ctx, c, log)
 	})
 )
 
 func scale(c cluster.Name, n int) op {
-	return func(ctx context.Context, b cluster.Backend) error { return b.Scale(ctx, c, n, cluster.Discard) }
+	return func(ctx context.Context, b cluster.Backend, log cluster.Logger) error { return b.Scale(ctx, c, n, log) }
 }
 
 // Operations that fail before their prerequisite, by the sentinel they
 // must return.
 var (
 	needCilium = []missing{
-		{"ShareCA from a cluster without Cilium", func(ctx context.Context, b cluster.Backend) error {
-			return b.ShareCA(ctx, cluster.US, cluster.EU, cluster.Discard)
+		{"ShareCA from a cluster without Cilium", func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+			return b.ShareCA(ctx, cluster.US, cluster.EU, log)
 		}, cluster.ErrNoCilium},
-		{"WaitCilium", func(ctx context.Context, b cluster.Backend) error {
-			return b.WaitCilium(ctx, cluster.US, cluster.Discard)
+		{"WaitCilium", func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+			return b.WaitCilium(ctx, cluster.US, log)
 		}, cluster.ErrNoCilium},
-		{"EnableClusterMesh", func(ctx context.Context, b cluster.Backend) error {
-			return b.EnableClusterMesh(ctx, cluster.US, cluster.Discard)
+		{"EnableClusterMesh", func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+			return b.EnableClusterMesh(ctx, cluster.US, log)
 		}, cluster.ErrNoCilium},
-		{"Connect", func(ctx context.Context, b cluster.Backend) error {
-			return b.Connect(ctx, cluster.US, cluster.EU, cluster.Discard)
+		{"Connect", func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+			return b.Connect(ctx, cluster.US, cluster.EU, log)
 		}, cluster.ErrNoCilium},
-		{"EnableHubble", func(ctx context.Context, b cluster.Backend) error {
-			return b.EnableHubble(ctx, cluster.US, cluster.Discard)
+		{"EnableHubble", func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+			return b.EnableHubble(ctx, cluster.US, log)
 		}, cluster.ErrNoCilium},
 	}
 	needMesh = []missing{
-		{"Connect", func(ctx context.Context, b cluster.Backend) error {
-			return b.Connect(ctx, cluster.US, cluster.EU, cluster.Discard)
+		{"Connect", func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+			return b.Connect(ctx, cluster.US, cluster.EU, log)
 		}, cluster.ErrMeshNotEnabled},
-		{"WaitConnected", func(ctx context.Context, b cluster.Backend) error {
-			return b.WaitConnected(ctx, cluster.US, cluster.Discard)
+		{"WaitConnected", func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+			return b.WaitConnected(ctx, cluster.US, log)
 		}, cluster.ErrNotConnected},
 	}
 	needDemo = []missing{
-		{"ConfigureService", func(ctx context.Context, b cluster.Backend) error {
-			return b.ConfigureService(ctx, cluster.US, cluster.ServiceChange{Global: cluster.Bool(true)}, cluster.Discard)
+		{"ConfigureService", func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+			return b.ConfigureService(ctx, cluster.US, cluster.ServiceChange{Global: cluster.Bool(true)}, log)
 		}, cluster.ErrNoDemo},
 		{"Scale", scale(cluster.US, 1), cluster.ErrNoDemo},
-		{"Probe", func(ctx context.Context, b cluster.Backend) error {
+		{"Probe", func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
 			_, err := b.Probe(ctx, cluster.ProbeSpec{From: cluster.US, Requests: 3}, nil)
 			return err
 		}, cluster.ErrNoDemo},
@@ -266,8 +279,8 @@ var (
 func stages(h Harness) []stage {
 	var fresh []missing
 	if !h.Brought {
-		fresh = []missing{{"InstallCilium", func(ctx context.Context, b cluster.Backend) error {
-			return b.InstallCilium(ctx, cluster.US, cluster.Discard)
+		fresh = []missing{{"InstallCilium", func(ctx context.Context, b cluster.Backend, log cluster.Logger) error {
+			return b.InstallCilium(ctx, cluster.US, log)
 		}, cluster.ErrNoCluster}}
 	}
 	us, eu := &answers{only: cluster.US}, &answers{only: cluster.EU}
@@ -276,7 +289,7 @@ func stages(h Harness) []stage {
 		{
 			phase:   Fresh,
 			missing: fresh,
-			reach:   func(context.Context, cluster.Backend) error { return nil },
+			reach:   func(context.Context, cluster.Backend, cluster.Logger) error { return nil },
 			// Deleting clusters that are not there succeeds.
 			again: teardown,
 			status: each(func(c cluster.Name, st cluster.Status) error {
@@ -418,7 +431,7 @@ func runStage(t *testing.T, h Harness, b cluster.Backend, s stage) {
 	for _, r := range s.refused {
 		checkRefused(t, h, b, r)
 	}
-	if err := s.reach(ctx, b); err != nil {
+	if err := s.reach(ctx, b, h.log()); err != nil {
 		t.Fatalf("reaching %s: %v (hint: %s)", s.phase, err, cluster.HintOf(err))
 	}
 	st := statuses(t, b)
@@ -426,7 +439,7 @@ func runStage(t *testing.T, h Harness, b cluster.Backend, s stage) {
 		t.Errorf("status: %v", err)
 	}
 	for _, m := range s.invalid {
-		if err := unchanged(t, h, b, m.name, func() error { return m.run(ctx, b) }); err == nil {
+		if err := unchanged(t, h, b, m.name, func() error { return m.run(ctx, b, h.log()) }); err == nil {
 			t.Errorf("%s succeeded", m.name)
 		}
 	}
@@ -439,8 +452,11 @@ func runStage(t *testing.T, h Harness, b cluster.Backend, s stage) {
 	if again == nil {
 		again = s.reach
 	}
-	if err := unchanged(t, h, b, "running "+string(s.phase)+" again", func() error { return again(ctx, b) }); err != nil {
+	if err := unchanged(t, h, b, "running "+string(s.phase)+" again", func() error { return again(ctx, b, h.log()) }); err != nil {
 		t.Fatalf("running %s again: %v (hint: %s)", s.phase, err, cluster.HintOf(err))
+	}
+	if err := s.status(statuses(t, b)); err != nil {
+		t.Errorf("status after running %s again: %v", s.phase, err)
 	}
 	if h.After != nil {
 		h.After(t, b, s.phase)
@@ -461,22 +477,23 @@ func statuses(t *testing.T, b cluster.Backend) [2]cluster.Status {
 	return out
 }
 
-// unchanged runs fn and fails the test if it changed the clusters: their
-// status, or the backend's snapshot. fn's error is the caller's to judge.
+// unchanged runs fn and fails the test if it changed the clusters (the
+// backend's snapshot, else their status). fn's error is the caller's to
+// judge.
 func unchanged(t *testing.T, h Harness, b cluster.Backend, what string, fn func() error) error {
 	t.Helper()
-	before, snap := statuses(t, b), ""
-	if h.Snapshot != nil {
-		snap = h.Snapshot(t, b)
-	}
-	err := fn()
-	if after := statuses(t, b); !reflect.DeepEqual(after, before) {
-		t.Errorf("%s changed the status:\n%+v\nwant\n%+v", what, after, before)
-	}
-	if h.Snapshot != nil {
-		if after := h.Snapshot(t, b); after != snap {
-			t.Errorf("%s changed what the backend keeps:\n%s\nwant\n%s", what, after, snap)
+	if h.Snapshot == nil {
+		before := statuses(t, b)
+		err := fn()
+		if after := statuses(t, b); !reflect.DeepEqual(after, before) {
+			t.Errorf("%s changed the status:\n%+v\nwant\n%+v", what, after, before)
 		}
+		return err
+	}
+	before := h.Snapshot(t, b)
+	err := fn()
+	if after := h.Snapshot(t, b); after != before {
+		t.Errorf("%s changed what the backend keeps:\n%s\nwant\n%s", what, after, before)
 	}
 	return err
 }
@@ -486,7 +503,7 @@ func unchanged(t *testing.T, h Harness, b cluster.Backend, what string, fn func(
 // turn the sentinel into "run step N first"), and changes nothing.
 func checkMissing(t *testing.T, h Harness, b cluster.Backend, m missing) {
 	t.Helper()
-	err := unchanged(t, h, b, m.name+" before its prerequisite", func() error { return m.run(context.Background(), b) })
+	err := unchanged(t, h, b, m.name+" before its prerequisite", func() error { return m.run(context.Background(), b, h.log()) })
 	if !errors.Is(err, m.want) {
 		t.Errorf("%s: %v, want %v", m.name, err, m.want)
 		return
@@ -501,7 +518,7 @@ func checkRefused(t *testing.T, h Harness, b cluster.Backend, r refusal) {
 	restore := h.Break(t, b, r.fault)
 	defer restore()
 	err := unchanged(t, h, b, "connect with "+string(r.fault), func() error {
-		return b.Connect(context.Background(), cluster.US, cluster.EU, cluster.Discard)
+		return b.Connect(context.Background(), cluster.US, cluster.EU, h.log())
 	})
 	switch {
 	case err == nil:
@@ -556,12 +573,15 @@ func checkProbe(t *testing.T, b cluster.Backend, p Phase, c cluster.Name, a answ
 // install makes its own, and sharing it afterwards is refused, since
 // Cilium in EU already runs with its own.
 func ownCA(t *testing.T, h Harness, b cluster.Backend) {
-	ctx := context.Background()
-	if err := create(ctx, b); err != nil {
+	ctx, log := context.Background(), h.log()
+	if err := create(ctx, b, log); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cluster.Names() {
-		if err := b.InstallCilium(ctx, c, cluster.Discard); err != nil {
+		if err := b.InstallCilium(ctx, c, log); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.WaitCilium(ctx, c, log); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -569,28 +589,22 @@ func ownCA(t *testing.T, h Harness, b cluster.Backend) {
 	if st[0].Cilium.CA == "" || st[0].Cilium.CA == st[1].Cilium.CA {
 		t.Fatalf("two installs without sharing: CAs %q and %q, want two", st[0].Cilium.CA, st[1].Cilium.CA)
 	}
-	err := unchanged(t, h, b, "sharing the CA too late", func() error { return b.ShareCA(ctx, cluster.US, cluster.EU, cluster.Discard) })
+	err := unchanged(t, h, b, "sharing the CA too late", func() error { return b.ShareCA(ctx, cluster.US, cluster.EU, log) })
 	if err == nil || cluster.HintOf(err) == "" {
 		t.Errorf("ShareCA into a Cilium running with its own CA: %v, want an error with a hint", err)
 	}
 }
 
 // shareToMissing shares the CA to a cluster that was not created.
-func shareToMissing(t *testing.T, b cluster.Backend) {
-	ctx := context.Background()
-	for _, o := range []op{
-		func(ctx context.Context, b cluster.Backend) error {
-			return b.CreateCluster(ctx, cluster.US, cluster.Discard)
-		},
-		func(ctx context.Context, b cluster.Backend) error {
-			return b.InstallCilium(ctx, cluster.US, cluster.Discard)
-		},
-	} {
-		if err := o(ctx, b); err != nil {
-			t.Fatal(err)
-		}
+func shareToMissing(t *testing.T, h Harness, b cluster.Backend) {
+	ctx, log := context.Background(), h.log()
+	if err := b.CreateCluster(ctx, cluster.US, log); err != nil {
+		t.Fatal(err)
 	}
-	if err := b.ShareCA(ctx, cluster.US, cluster.EU, cluster.Discard); !errors.Is(err, cluster.ErrNoCluster) {
+	if err := b.InstallCilium(ctx, cluster.US, log); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ShareCA(ctx, cluster.US, cluster.EU, log); !errors.Is(err, cluster.ErrNoCluster) {
 		t.Errorf("ShareCA to a cluster not created: %v, want %v", err, cluster.ErrNoCluster)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +21,6 @@ import (
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage"
 	"helm.sh/helm/v3/pkg/storage/driver"
-	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -28,6 +28,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/clustertest"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 )
 
@@ -225,11 +226,12 @@ func checkStep(t *testing.T, b cluster.Backend, id string) {
 	}
 }
 
-// TestIntegrationBackend drives the real backend through its public
-// methods against two real API servers, step by step as the lab does, and
-// checks what it leaves in them: Helm releases in Helm's own storage,
-// objects as the API server validated, defaulted and stored them, and
-// status read back from those objects.
+// TestIntegrationBackend runs the conformance suite (cluster/clustertest)
+// on the real backend against two real API servers, the clusters brought
+// as a learner brings theirs, and after each phase checks what the backend
+// left in them: Helm releases in Helm's own storage, objects as the API
+// server validated, defaulted and stored them, and status read back from
+// those objects.
 //
 // Readiness: kube-controller-manager and kube-scheduler run as processes
 // and kwok marks nodes Ready and pods Running, so every wait of the
@@ -242,33 +244,56 @@ func checkStep(t *testing.T, b cluster.Backend, id string) {
 func TestIntegrationBackend(t *testing.T) {
 	t.Parallel()
 	cs := startClusters(t)
+	// The certificate Job cannot run here: once the chart has created it
+	// (and kwok completed its pod), certgen's Secrets are issued.
+	runCertgen(t, cs)
 	ib := newIntegrationBackend(t, cs, t.TempDir(), DefaultCiliumVersion)
-	ctx := context.Background()
-	us, eu := cluster.US, cluster.EU
+	clustertest.Run(t, clustertest.Harness{
+		New:     func(*testing.T) cluster.Backend { return ib },
+		Brought: true,
+		OneLab:  true,
+		Log:     ib.log,
+		Break: func(t *testing.T, _ cluster.Backend, f clustertest.Fault) func() {
+			kc := cs.kube(cluster.EU)
+			switch f {
+			case clustertest.SameClusterID:
+				setIdentity(t, kc, "cluster-id", "1")
+				return func() { setIdentity(t, kc, "cluster-id", "2") }
+			case clustertest.SameClusterName:
+				setIdentity(t, kc, "cluster-name", "us")
+				return func() { setIdentity(t, kc, "cluster-name", "eu") }
+			case clustertest.NoRemoteCert:
+				ib.must(t, kc.CoreV1().Secrets(namespace).Delete(context.Background(), remoteCert, metav1.DeleteOptions{}))
+				return func() { ib.must(t, issueMeshCerts(context.Background(), kc)) }
+			}
+			t.Fatalf("no such fault %q", f)
+			return nil
+		},
+		Snapshot: func(t *testing.T, _ cluster.Backend) string { return storedVersions(t, cs) },
+		After: func(t *testing.T, _ cluster.Backend, p clustertest.Phase) {
+			if check := integrationChecks[p]; check != nil {
+				check(t, cs, ib)
+			}
+		},
+	})
+}
 
-	t.Run("bring your own clusters", func(t *testing.T) {
-		ib.must(t, both(func(c cluster.Name) error { return ib.CreateCluster(ctx, c, ib.log) }))
+// integrationChecks are what the real API servers hold after each phase,
+// beyond the conformance suite's behaviours.
+var integrationChecks = map[clustertest.Phase]func(t *testing.T, cs *clusters, ib *integrationBackend){
+	clustertest.Created: func(t *testing.T, cs *clusters, ib *integrationBackend) {
 		for _, c := range cluster.Names() {
 			if want := fmt.Sprintf("Cluster %s answers: Kubernetes v1.37.2, 3 node(s)", c); !ib.log.has(want) {
 				t.Errorf("log lacks %q", want)
 			}
-			st, err := ib.Status(ctx, c)
-			ib.must(t, err)
-			if !st.Exists || st.Nodes.Total != 3 || st.Cilium.Installed || st.Mesh.Enabled {
-				t.Errorf("%s: status before install %+v", c, st)
-			}
 		}
 		checkStep(t, ib, "create-clusters")
-	})
-
-	t.Run("install", func(t *testing.T) {
-		// The install step's order: us, then its CA into eu, then eu.
-		ib.must(t, ib.InstallCilium(ctx, us, ib.log))
-		ib.must(t, ib.ShareCA(ctx, us, eu, ib.log))
-		ib.must(t, ib.InstallCilium(ctx, eu, ib.log))
-		ib.must(t, both(func(c cluster.Name) error { return ib.WaitCilium(ctx, c, ib.log) }))
+	},
+	clustertest.Installed: func(t *testing.T, cs *clusters, ib *integrationBackend) {
+		ctx := context.Background()
 		for _, c := range cluster.Names() {
 			kc := cs.kube(c)
+			// Installing again made no revision.
 			rel := releaseIn(t, kc)
 			if rel.Version != 1 || rel.Chart.Metadata.Version != DefaultCiliumVersion || rel.Namespace != namespace {
 				t.Errorf("%s: release cilium revision %d chart %s namespace %s", c, rel.Version, rel.Chart.Metadata.Version, rel.Namespace)
@@ -279,9 +304,9 @@ func TestIntegrationBackend(t *testing.T) {
 				t.Errorf("%s: cilium-config cluster-name %q cluster-id %q ipam %q", c, cm.Data["cluster-name"], cm.Data["cluster-id"], cm.Data["ipam"])
 			}
 		}
-		caUS, err := cs.kube(us).CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{})
+		caUS, err := cs.kube(cluster.US).CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{})
 		ib.must(t, err)
-		caEU, err := cs.kube(eu).CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{})
+		caEU, err := cs.kube(cluster.EU).CoreV1().Secrets(namespace).Get(ctx, caSecret, metav1.GetOptions{})
 		ib.must(t, err)
 		if string(caEU.Data["ca.crt"]) != string(caUS.Data["ca.crt"]) || string(caEU.Data["ca.key"]) != string(caUS.Data["ca.key"]) {
 			t.Error("eu's cilium-ca is not us's: the chart generated its own CA instead of reusing the copied one")
@@ -289,41 +314,15 @@ func TestIntegrationBackend(t *testing.T) {
 		if caEU.Labels["app.kubernetes.io/managed-by"] != "Helm" || caEU.Annotations["meta.helm.sh/release-name"] != releaseName || caEU.Annotations["meta.helm.sh/release-namespace"] != namespace {
 			t.Errorf("eu's cilium-ca is not owned by the Helm release: labels %v annotations %v", caEU.Labels, caEU.Annotations)
 		}
-		if !strings.Contains(releaseIn(t, cs.kube(eu)).Manifest, "name: "+caSecret) {
+		if !strings.Contains(releaseIn(t, cs.kube(cluster.EU)).Manifest, "name: "+caSecret) {
 			t.Error("eu's release manifest does not hold cilium-ca: Helm does not own it")
 		}
-		for _, c := range cluster.Names() {
-			st, err := ib.Status(ctx, c)
-			ib.must(t, err)
-			ci := st.Cilium
-			if !ci.Ready() || ci.ClusterName != string(c) || ci.ClusterID != c.ID() || ci.Version != DefaultCiliumVersion ||
-				ci.Agent.Desired != 3 || ci.Operator.Desired != 1 || !st.Nodes.All() || st.Nodes.Total != 3 {
-				t.Errorf("%s: status after install %+v", c, st)
-			}
-		}
-		stUS, _ := ib.Status(ctx, us)
-		stEU, _ := ib.Status(ctx, eu)
-		if stUS.Cilium.CA == "" || stUS.Cilium.CA != stEU.Cilium.CA {
-			t.Errorf("CA ids %q and %q, want one shared CA", stUS.Cilium.CA, stEU.Cilium.CA)
-		}
 		checkStep(t, ib, "install-cilium")
-		// Installing again changes nothing.
-		ib.must(t, both(func(c cluster.Name) error { return ib.InstallCilium(ctx, c, ib.log) }))
-		ib.must(t, ib.ShareCA(ctx, us, eu, ib.log))
-		if r := revisions(t, cs); r != [2]int{1, 1} {
-			t.Errorf("installing again made revisions %v", r)
-		}
-	})
-
-	t.Run("enable", func(t *testing.T) {
-		errs := make(chan error, 1)
-		go func() {
-			errs <- both(func(c cluster.Name) error { return ib.EnableClusterMesh(ctx, c, ib.log) })
-		}()
-		// The certificate Job cannot run here: once the chart has created
-		// it (and kwok completed its pod), the test creates the Secrets
-		// certgen would, signed by the shared CA, while the backend waits.
+	},
+	clustertest.MeshEnabled: func(t *testing.T, cs *clusters, ib *integrationBackend) {
+		ctx := context.Background()
 		for _, c := range cluster.Names() {
+			// kube-controller-manager ran the chart's Job, its pod completed by kwok.
 			eventually(t, "the certificate Job in "+string(c)+" completes", func(ctx context.Context) error {
 				j, err := certJob(ctx, cs.kube(c))
 				if err != nil {
@@ -334,10 +333,6 @@ func TestIntegrationBackend(t *testing.T) {
 				}
 				return nil
 			})
-			ib.must(t, issueMeshCerts(ctx, cs.kube(c)))
-		}
-		ib.must(t, <-errs)
-		for _, c := range cluster.Names() {
 			if !ib.log.has(fmt.Sprintf("clustermesh-apiserver is ready in %s: Deployment rolled out, certificates issued, Service type NodePort, NodePort %d", c, cluster.DefaultMeshNodePort)) {
 				t.Errorf("%s: the log does not say the clustermesh-apiserver is ready", c)
 			}
@@ -350,21 +345,13 @@ func TestIntegrationBackend(t *testing.T) {
 			if name, _ := lookup(rel.Config, "cluster.name"); rel.Version != 2 || name != string(c) {
 				t.Errorf("%s: revision %d with cluster.name %v, want 2 reusing the install values", c, rel.Version, name)
 			}
-			st, err := ib.Status(ctx, c)
-			ib.must(t, err)
-			if !st.Mesh.Ready() || st.Mesh.ServiceType != "NodePort" || st.Mesh.NodePort != cluster.DefaultMeshNodePort || len(st.Mesh.Peers) != 0 {
-				t.Errorf("%s: mesh status after enable %+v", c, st.Mesh)
-			}
 		}
 		checkStep(t, ib, "enable-clustermesh")
-		ib.must(t, both(func(c cluster.Name) error { return ib.EnableClusterMesh(ctx, c, ib.log) }))
-		if r := revisions(t, cs); r != [2]int{2, 2} {
-			t.Errorf("enabling again made revisions %v", r)
-		}
-	})
 
-	t.Run("connect refuses wrong inputs", func(t *testing.T) {
-		secrets := cs.kube(eu).CoreV1().Secrets(namespace)
+		// This backend refuses clusters whose CAs differ (where the seed's
+		// cilium-cli warned): eu runs with another CA, its remote
+		// certificate signed by that one, so only the comparison fails.
+		secrets := cs.kube(cluster.EU).CoreV1().Secrets(namespace)
 		get := func(name string) *corev1.Secret {
 			s, err := secrets.Get(ctx, name, metav1.GetOptions{})
 			ib.must(t, err)
@@ -377,45 +364,25 @@ func TestIntegrationBackend(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		cases := []struct {
-			name        string
-			break_, fix func()
-			want        string
-		}{
-			{"same cluster id", func() { setClusterID(t, cs.kube(eu), "1") }, func() { setClusterID(t, cs.kube(eu), "2") },
-				"both clusters have cluster id 1; ids must differ"},
-			{"missing remote certificate", func() {
-				ib.must(t, secrets.Delete(ctx, remoteCert, metav1.DeleteOptions{}))
-			}, func() { ib.must(t, issueMeshCerts(ctx, cs.kube(eu))) },
-				"eu has no secret kube-system/clustermesh-apiserver-remote-cert: the certificate Job has not finished"},
-			{"CA mismatch", nil, nil, "Cilium CA certificates do not match between clusters"},
-		}
-		// A CA mismatch: eu runs with another CA, its remote certificate
-		// signed by that one (so only the comparison of CAs fails).
 		ca, rc := get(caSecret), get(remoteCert)
-		cases[2].break_ = func() {
-			other := newTestCA(t, "Cilium CA")
-			restore(other.secret())
-			restore(other.certSecret(t, remoteCert, "remote"))
+		other := newTestCA(t, "Cilium CA")
+		restore(other.secret())
+		restore(other.certSecret(t, remoteCert, "remote"))
+		err := ib.Connect(ctx, cluster.US, cluster.EU, ib.log)
+		restore(ca)
+		restore(rc)
+		if err == nil || !strings.Contains(err.Error(), "Cilium CA certificates do not match between clusters") || cluster.HintOf(err) == "" {
+			t.Errorf("CA mismatch: Connect = %v (hint %q), want a refusal with a hint", err, cluster.HintOf(err))
 		}
-		cases[2].fix = func() { restore(ca); restore(rc) }
-		for _, tc := range cases {
-			tc.break_()
-			err := ib.Connect(ctx, us, eu, ib.log)
-			tc.fix()
-			if err == nil || !strings.Contains(err.Error(), tc.want) || cluster.HintOf(err) == "" {
-				t.Errorf("%s: Connect = %v (hint %q), want %q with a hint", tc.name, err, cluster.HintOf(err), tc.want)
-			}
-			if r := revisions(t, cs); r != [2]int{2, 2} {
-				t.Errorf("%s: a refused connect upgraded the releases to %v", tc.name, r)
-			}
+		if r := revisions(t, cs); r != [2]int{2, 2} {
+			t.Errorf("CA mismatch: a refused connect upgraded the releases to %v", r)
 		}
-	})
-
-	t.Run("connect", func(t *testing.T) {
-		ib.must(t, ib.Connect(ctx, us, eu, ib.log))
+	},
+	clustertest.Connected: func(t *testing.T, cs *clusters, ib *integrationBackend) {
+		ctx := context.Background()
 		for _, c := range cluster.Names() {
 			peer := c.Peer()
+			// Connecting again, either way round, made no revision.
 			rel := releaseIn(t, cs.kube(c))
 			if rel.Version != 3 {
 				t.Errorf("%s: revision %d after connect, want 3", c, rel.Version)
@@ -448,27 +415,10 @@ func TestIntegrationBackend(t *testing.T) {
 				t.Errorf("%s: clustermesh-apiserver hostAliases %v lack %s.mesh.cilium.io -> %s", c, d.Spec.Template.Spec.HostAliases, peer, nodeAddress(peer, 0))
 			}
 		}
-		// Connecting again, either way round, changes nothing.
-		ib.must(t, ib.Connect(ctx, us, eu, ib.log))
-		ib.must(t, ib.Connect(ctx, eu, us, ib.log))
-		if r := revisions(t, cs); r != [2]int{3, 3} {
-			t.Errorf("connecting again made revisions %v", r)
-		}
-		// The agents (recorded outputs) report the peer; the backend
-		// counts them from the real agent pods.
-		ib.must(t, both(func(c cluster.Name) error { return ib.WaitConnected(ctx, c, ib.log) }))
-		for _, c := range cluster.Names() {
-			st, err := ib.Status(ctx, c)
-			ib.must(t, err)
-			if p, ok := st.Mesh.Peer(c.Peer()); !ok || p.String() != fmt.Sprintf("%s: 3/3 configured, 3/3 connected", c.Peer()) {
-				t.Errorf("%s: peer %+v", c, p)
-			}
-		}
 		checkStep(t, ib, "connect")
-	})
-
-	t.Run("hubble", func(t *testing.T) {
-		ib.must(t, both(func(c cluster.Name) error { return ib.EnableHubble(ctx, c, ib.log) }))
+	},
+	clustertest.Hubble: func(t *testing.T, cs *clusters, ib *integrationBackend) {
+		ctx := context.Background()
 		for _, c := range cluster.Names() {
 			rel := releaseIn(t, cs.kube(c))
 			if rel.Version != 4 {
@@ -488,19 +438,14 @@ func TestIntegrationBackend(t *testing.T) {
 			}
 			st, err := ib.Status(ctx, c)
 			ib.must(t, err)
-			if !st.Hubble.Ready() || st.Hubble.Line() != "hubble relay ready :31234 · ui ready :31235" {
+			if st.Hubble.Line() != "hubble relay ready :31234 · ui ready :31235" {
 				t.Errorf("%s: hubble %+v (%s)", c, st.Hubble, st.Hubble.Line())
 			}
 		}
-		ib.must(t, both(func(c cluster.Name) error { return ib.EnableHubble(ctx, c, ib.log) }))
-		if r := revisions(t, cs); r != [2]int{4, 4} {
-			t.Errorf("enabling Hubble again made revisions %v", r)
-		}
 		checkStep(t, ib, "hubble")
-	})
-
-	t.Run("demo", func(t *testing.T) {
-		ib.must(t, both(func(c cluster.Name) error { return ib.DeployDemo(ctx, c, ib.log) }))
+	},
+	clustertest.Deployed: func(t *testing.T, cs *clusters, ib *integrationBackend) {
+		ctx := context.Background()
 		for _, want := range []string{"configmap/hello-world-nginx created", "deployment.apps/hello-world created", "service/hello-world created", "deployment.apps/busybox-deployment created", `deployment "busybox-deployment" successfully rolled out in eu`} {
 			if !ib.log.has(want) {
 				t.Errorf("log lacks %q", want)
@@ -512,113 +457,118 @@ func TestIntegrationBackend(t *testing.T) {
 			if !appliedByLab(d.ManagedFields) {
 				t.Errorf("%s: hello-world was not server-side applied by %s: %v", c, fieldManager, d.ManagedFields)
 			}
-			st, err := ib.Status(ctx, c)
+		}
+		// Applying again says every object is unchanged (the suite saw
+		// their resourceVersions stay).
+		log := &lines{}
+		ib.must(t, both(func(c cluster.Name) error { return ib.DeployDemo(ctx, c, log) }))
+		if n := strings.Count(log.String(), " unchanged"); n != 8 {
+			t.Errorf("re-apply: %d objects unchanged, want 8:\n%s", n, log)
+		}
+	},
+	clustertest.Global: func(t *testing.T, cs *clusters, ib *integrationBackend) {
+		ctx, eu := context.Background(), cluster.EU
+		// Not shared, then shared again, as the playground toggles it.
+		for _, shared := range []bool{false, true} {
+			ib.must(t, ib.ConfigureService(ctx, eu, cluster.ServiceChange{Shared: cluster.Bool(shared)}, ib.log))
+			svc, err := cs.kube(eu).CoreV1().Services(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
 			ib.must(t, err)
-			if !st.Demo.Deployed() || !st.Demo.HelloWorld.OK() || st.Demo.HelloWorld.Desired != 1 || st.Demo.Service.Global {
-				t.Errorf("%s: demo status %+v", c, st.Demo)
+			if svc.Annotations[cluster.AnnotationGlobal] != "true" || svc.Annotations[cluster.AnnotationShared] != fmt.Sprint(shared) {
+				t.Errorf("eu: annotations %v, want global and shared %t", svc.Annotations, shared)
 			}
-			res, err := ib.Probe(ctx, cluster.ProbeSpec{From: c, Requests: 10}, nil)
+			st, err := ib.Status(ctx, eu)
 			ib.must(t, err)
-			if res.Answers.Of(c) != 10 {
-				t.Errorf("probe from %s before the service is global: %s", c, res)
-			}
-		}
-		// Applying again is a no-op: every object unchanged, in the log
-		// and in its resourceVersion.
-		before := demoVersions(t, cs)
-		ib.log = &lines{}
-		ib.must(t, both(func(c cluster.Name) error { return ib.DeployDemo(ctx, c, ib.log) }))
-		if n := strings.Count(ib.log.String(), " unchanged"); n != 8 {
-			t.Errorf("re-apply: %d objects unchanged, want 8:\n%s", n, ib.log)
-		}
-		if after := demoVersions(t, cs); fmt.Sprint(after) != fmt.Sprint(before) {
-			t.Errorf("re-apply changed objects: %v -> %v", before, after)
-		}
-	})
-
-	t.Run("annotate", func(t *testing.T) {
-		ib.must(t, both(func(c cluster.Name) error {
-			return ib.ConfigureService(ctx, c, cluster.ServiceChange{Global: cluster.Bool(true)}, ib.log)
-		}))
-		ib.must(t, ib.ConfigureService(ctx, us, cluster.ServiceChange{Affinity: cluster.AffinityPtr(cluster.AffinityLocal)}, ib.log))
-		ib.must(t, ib.ConfigureService(ctx, eu, cluster.ServiceChange{Shared: cluster.Bool(false)}, ib.log))
-		want := map[cluster.Name]map[string]string{
-			us: {"service.cilium.io/global": "true", "service.cilium.io/affinity": "local"},
-			eu: {"service.cilium.io/global": "true", "service.cilium.io/shared": "false"},
-		}
-		for _, c := range cluster.Names() {
-			svc, err := cs.kube(c).CoreV1().Services(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
-			ib.must(t, err)
-			for k, v := range want[c] {
-				if svc.Annotations[k] != v {
-					t.Errorf("%s: annotation %s = %q, want %q", c, k, svc.Annotations[k], v)
-				}
+			if s := st.Demo.Service.Settings; !s.Global || s.Shared != shared {
+				t.Errorf("eu: service settings %+v, want global, shared %t", s, shared)
 			}
 		}
-		st, err := ib.Status(ctx, eu)
+	},
+	clustertest.Failover: func(t *testing.T, cs *clusters, ib *integrationBackend) {
+		ctx, kc := context.Background(), cs.kube(cluster.US)
+		svc, err := kc.CoreV1().Services(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
 		ib.must(t, err)
-		if s := st.Demo.Service.Settings; !s.Global || s.Shared {
-			t.Errorf("eu: service settings %+v, want global, not shared", s)
+		if svc.Annotations[cluster.AnnotationGlobal] != "true" || svc.Annotations[cluster.AnnotationAffinity] != "local" {
+			t.Errorf("us: annotations %v, want global and affinity local", svc.Annotations)
 		}
-		// Toggling it back, as the playground does, exports eu's backends again.
-		ib.must(t, ib.ConfigureService(ctx, eu, cluster.ServiceChange{Shared: cluster.Bool(true)}, ib.log))
-		st, err = ib.Status(ctx, eu)
-		ib.must(t, err)
-		if s := st.Demo.Service.Settings; !s.Global || !s.Shared {
-			t.Errorf("eu: service settings %+v after sharing again", s)
-		}
-		st, err = ib.Status(ctx, us)
-		ib.must(t, err)
-		if s := st.Demo.Service.Settings; !s.Global || s.Affinity != cluster.AffinityLocal || !s.Shared {
-			t.Errorf("us: service settings %+v", s)
-		}
-	})
-
-	t.Run("scale", func(t *testing.T) {
 		// Through the scale subresource, which the real API server serves
 		// (the fake clientset needed reactors for it).
-		ib.must(t, ib.Scale(ctx, us, 0, ib.log))
-		d, err := cs.kube(us).AppsV1().Deployments(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
+		d, err := kc.AppsV1().Deployments(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
 		ib.must(t, err)
 		if *d.Spec.Replicas != 0 || d.Status.Replicas != 0 {
 			t.Errorf("hello-world in us: spec replicas %d, status replicas %d; want 0", *d.Spec.Replicas, d.Status.Replicas)
 		}
-		pods, err := cs.kube(us).CoreV1().Pods(demoNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app=hello-world"})
+		pods, err := kc.CoreV1().Pods(demoNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app=hello-world"})
 		ib.must(t, err)
 		if len(pods.Items) != 0 {
 			t.Errorf("%d hello-world pods left after the rollout to 0", len(pods.Items))
 		}
-		st, err := ib.Status(ctx, us)
-		ib.must(t, err)
-		if hw := st.Demo.HelloWorld; !hw.Present || hw.Desired != 0 || hw.Ready != 0 {
-			t.Errorf("us: hello-world %+v after scaling to 0", hw)
-		}
-		res, err := ib.Probe(ctx, cluster.ProbeSpec{From: us, Requests: 10}, nil)
-		ib.must(t, err)
-		if res.Answers.EU != 10 {
-			t.Errorf("probe from us with no local backend: %s, want every answer from EU", res)
-		}
-		ib.must(t, ib.Scale(ctx, us, 1, ib.log))
-		st, err = ib.Status(ctx, us)
-		ib.must(t, err)
-		if hw := st.Demo.HelloWorld; !hw.OK() || hw.Desired != 1 {
-			t.Errorf("us: hello-world %+v after scaling back", hw)
-		}
-	})
+	},
 }
 
-// setClusterID changes cilium-config's cluster-id, as a learner's own
-// (mis)configuration would.
-func setClusterID(t *testing.T, kc kubernetes.Interface, id string) {
+// setIdentity changes a key of cilium-config (cluster-id, cluster-name),
+// as a learner's own (mis)configuration would.
+func setIdentity(t *testing.T, kc kubernetes.Interface, key, value string) {
 	t.Helper()
 	cm, err := kc.CoreV1().ConfigMaps(namespace).Get(context.Background(), ciliumConfig, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cm.Data["cluster-id"] = id
+	cm.Data[key] = value
 	if _, err := kc.CoreV1().ConfigMaps(namespace).Update(context.Background(), cm, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// storedVersions renders what the clusters store that the backend writes:
+// the cilium release's revisions in Helm's storage, and the
+// resourceVersions (generations for workloads, whose status the
+// controllers keep writing) of kube-system's and the demo's objects.
+func storedVersions(t *testing.T, cs *clusters) string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	for _, c := range cluster.Names() {
+		kc := cs.kube(c)
+		for _, ns := range []string{namespace, demoNamespace} {
+			secrets, err := kc.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range secrets.Items {
+				out = append(out, fmt.Sprintf("%s: secret %s/%s %s", c, ns, s.Name, s.ResourceVersion))
+			}
+			cms, err := kc.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, cm := range cms.Items {
+				out = append(out, fmt.Sprintf("%s: configmap %s/%s %s", c, ns, cm.Name, cm.ResourceVersion))
+			}
+			svcs, err := kc.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range svcs.Items {
+				out = append(out, fmt.Sprintf("%s: service %s/%s %s", c, ns, s.Name, s.ResourceVersion))
+			}
+			deps, err := kc.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range deps.Items {
+				out = append(out, fmt.Sprintf("%s: deployment %s/%s generation %d", c, ns, d.Name, d.Generation))
+			}
+			dss, err := kc.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range dss.Items {
+				out = append(out, fmt.Sprintf("%s: daemonset %s/%s generation %d", c, ns, d.Name, d.Generation))
+			}
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
 }
 
 // hasHostAlias reports whether the pod spec maps host to ip.
@@ -644,35 +594,6 @@ func appliedByLab(fields []metav1.ManagedFieldsEntry) bool {
 		}
 	}
 	return false
-}
-
-// demoVersions are the resourceVersions of the demo's objects' specs in
-// both clusters: the Deployments' generations (status changes as pods
-// come and go) and the ConfigMaps' and Services' resourceVersions.
-func demoVersions(t *testing.T, cs *clusters) []string {
-	t.Helper()
-	ctx := context.Background()
-	var out []string
-	for _, c := range cluster.Names() {
-		kc := cs.kube(c)
-		cm, err := kc.CoreV1().ConfigMaps(demoNamespace).Get(ctx, "hello-world-nginx", metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc, err := kc.CoreV1().Services(demoNamespace).Get(ctx, helloWorld, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, cm.ResourceVersion, svc.ResourceVersion)
-		for _, name := range []string{helloWorld, busybox} {
-			var d *appsv1.Deployment
-			if d, err = kc.AppsV1().Deployments(demoNamespace).Get(ctx, name, metav1.GetOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, fmt.Sprintf("%s/%s generation %d", c, name, d.Generation))
-		}
-	}
-	return out
 }
 
 // cancelWhenPending cancels the returned context as soon as the cluster's

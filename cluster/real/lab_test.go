@@ -43,6 +43,44 @@ type world struct {
 	recordedMesh
 }
 
+// newWorld makes the two fake clusters, kind and Helm's storage, and runs
+// the stand-ins every few milliseconds until the test ends.
+func newWorld(t testing.TB) *world {
+	w := &world{helm: &memHelm{}, kind: &fakeKind{}, fcs: map[cluster.Name]*fakeCluster{}}
+	w.kube = func(c cluster.Name) kubernetes.Interface { return w.fcs[c].kc }
+	// Helm applies a release's objects before it records it deployed.
+	w.helm.onDeploy = func(c cluster.Name, rel *release.Release) error {
+		return applyRelease(context.Background(), w.fcs[c].kc, decodeManifest(rel.Manifest))
+	}
+	for _, c := range cluster.Names() {
+		fc := newFakeCluster(append(kindNodes(c), kubeSystem())...)
+		// busybox is available once its pod runs, which the world creates.
+		fc.gate = func(ctx context.Context, d *appsv1.Deployment) bool {
+			if d.Name != busybox {
+				return true
+			}
+			pods, _ := fc.kc.CoreV1().Pods(demoNamespace).List(ctx, metav1.ListOptions{LabelSelector: busyboxLabel})
+			return len(pods.Items) > 0
+		}
+		w.fcs[c] = fc
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(2 * time.Millisecond):
+				w.tick(ctx)
+			}
+		}
+	}()
+	return w
+}
+
 // tick advances every stand-in once.
 func (w *world) tick(ctx context.Context) {
 	w.mu.Lock()
@@ -238,40 +276,9 @@ func applyRelease(ctx context.Context, kc *fake.Clientset, objs []runtime.Object
 // they name exists in the lab directory.
 func TestHeadlessLabOnFakes(t *testing.T) {
 	chart := chartPath(t, "1.19.5")
-	w := &world{helm: &memHelm{}, kind: &fakeKind{}, fcs: map[cluster.Name]*fakeCluster{}}
-	w.kube = func(c cluster.Name) kubernetes.Interface { return w.fcs[c].kc }
-	// Helm applies a release's objects before it records it deployed.
-	w.helm.onDeploy = func(c cluster.Name, rel *release.Release) error {
-		return applyRelease(context.Background(), w.fcs[c].kc, decodeManifest(rel.Manifest))
-	}
-	for _, c := range cluster.Names() {
-		fc := newFakeCluster(append(kindNodes(c), kubeSystem())...)
-		// busybox is available once its pod runs, which the world creates.
-		fc.gate = func(ctx context.Context, d *appsv1.Deployment) bool {
-			if d.Name != busybox {
-				return true
-			}
-			pods, _ := fc.kc.CoreV1().Pods(demoNamespace).List(ctx, metav1.ListOptions{LabelSelector: busyboxLabel})
-			return len(pods.Items) > 0
-		}
-		w.fcs[c] = fc
-	}
+	w := newWorld(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // a hang guard, not a speed test: -race on a busy 2-core machine is slow
 	defer cancel()
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-				w.tick(ctx)
-			}
-		}
-	}()
-	defer func() { close(stop); <-done }()
 
 	dir, err := labdir.Open(t.TempDir(), "kind", 1)
 	if err != nil {
