@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 )
 
 type createStep struct{ info }
@@ -31,7 +31,7 @@ func createClusters() Step {
 			for _, c := range cluster.Names() {
 				lines := append(v.cd(),
 					kubeconfigOf(c),
-					fmt.Sprintf("kind create cluster --name %s --config %s \\", c, labdir.KindConfigFile(c)),
+					fmt.Sprintf("kind create cluster --name %s --config %s \\", c, labfiles.KindConfigFile(c)),
 					"  --image "+v.NodeImage,
 				)
 				if v.Preload {

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 )
 
 type connectStep struct{ info }
@@ -27,8 +27,8 @@ func connectClusters() Step {
 			return []Command{
 				{Where: TermGlobal, Lines: []string{
 					bothKubeconfigs + " \\",
-					"  kubectl config view --flatten > " + labdir.MergedKubeconfig,
-					"export KUBECONFIG=./" + labdir.MergedKubeconfig,
+					"  kubectl config view --flatten > " + labfiles.MergedKubeconfig,
+					"export KUBECONFIG=./" + labfiles.MergedKubeconfig,
 					"cilium clustermesh connect --context kind-us --destination-context kind-eu",
 				}},
 				{Where: TermUS + " & " + TermEU, Lines: []string{"cilium clustermesh status --wait"}},

@@ -2,7 +2,7 @@ package steps
 
 import (
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 )
 
 func deployDemo() Step {
@@ -21,7 +21,7 @@ func deployDemo() Step {
 				var out []Command
 				for _, c := range cluster.Names() {
 					out = append(out, Command{Where: terminal(c), Lines: []string{
-						"kubectl apply -f " + labdir.DemoFile(c),
+						"kubectl apply -f " + labfiles.DemoFile(c),
 						"kubectl rollout status deployment hello-world",
 						"kubectl rollout status deployment busybox-deployment",
 						v.probe(),

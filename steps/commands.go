@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 )
 
 // Setup is what the lab runs with, as the shown commands name it.
@@ -68,11 +68,11 @@ func (v CommandVars) probe() string {
 
 // kubeconfigOf is the export of a cluster terminal, as in the seed.
 func kubeconfigOf(c cluster.Name) string {
-	return "export KUBECONFIG=./" + labdir.KubeconfigFile(c)
+	return "export KUBECONFIG=./" + labfiles.KubeconfigFile(c)
 }
 
 // bothKubeconfigs names both clusters' kubeconfigs, for Terminal 3.
-var bothKubeconfigs = "KUBECONFIG=./" + labdir.KubeconfigFile(cluster.US) + ":./" + labdir.KubeconfigFile(cluster.EU)
+var bothKubeconfigs = "KUBECONFIG=./" + labfiles.KubeconfigFile(cluster.US) + ":./" + labfiles.KubeconfigFile(cluster.EU)
 
 // terminal is the seed's terminal of a cluster.
 func terminal(c cluster.Name) string {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/sim"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 	"github.com/clustermesh-lab/clustermesh-lab/steps/stepstest"
@@ -33,7 +34,7 @@ func TestShownCommandsNameWhatExistsOnTheSimulatedMesh(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range cluster.Names() {
-		for _, name := range []string{labdir.KindConfigFile(c), labdir.DemoFile(c)} {
+		for _, name := range []string{labfiles.KindConfigFile(c), labfiles.DemoFile(c)} {
 			if _, err := os.Stat(dir.File(name)); err != nil {
 				t.Errorf("before the first step: %v", err)
 			}
@@ -52,7 +53,7 @@ func TestShownCommandsNameWhatExistsOnTheSimulatedMesh(t *testing.T) {
 		stepstest.CheckStep(t, ts, s, sess.Env.CommandVars())
 	}
 	// The simulated kubeconfigs say what they are, and point nowhere.
-	if _, err := os.Stat(dir.File(labdir.KubeconfigFile(cluster.US))); err == nil {
+	if _, err := os.Stat(dir.File(labfiles.KubeconfigFile(cluster.US))); err == nil {
 		t.Error("the teardown left the kubeconfig of us")
 	}
 }

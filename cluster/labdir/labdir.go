@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 )
 
 // MetaFile names the file that records which backend a lab directory belongs to.
@@ -174,36 +175,7 @@ func (d *Dir) ReadFile(name string) ([]byte, error) {
 // WriteFile replaces a file of the lab directory atomically with mode 0600:
 // a crash leaves either the old or the new content, never a mix.
 func (d *Dir) WriteFile(name string, data []byte) error {
-	return WriteAtomic(d.File(name), data, 0o600)
-}
-
-// WriteAtomic writes data to a temporary file next to path, syncs it and
-// renames it over path.
-func WriteAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return labfiles.WriteAtomic(d.File(name), data, 0o600)
 }
 
 // Close releases the lock.

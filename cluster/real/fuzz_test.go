@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 )
 
 // FuzzProbeStream feeds the probe's line counter any output, cut at any
@@ -175,7 +175,7 @@ func FuzzKubeconfig(f *testing.F) {
 				t.Fatalf("the lab's kubeconfig still names a file: %+v", c)
 			}
 		}
-		if _, err := clientcmd.LoadFromFile(filepath.Join(lab, labdir.MergedKubeconfig)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if _, err := clientcmd.LoadFromFile(filepath.Join(lab, labfiles.MergedKubeconfig)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("merged kubeconfig: %v", err)
 		}
 	})

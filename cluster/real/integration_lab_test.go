@@ -22,6 +22,7 @@ import (
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 	"github.com/clustermesh-lab/clustermesh-lab/steps/stepstest"
@@ -143,7 +144,7 @@ func TestIntegrationHeadlessLab(t *testing.T) {
 	// credentials inlined (EU's were files beside the learner's kubeconfig),
 	// usable as the steps' commands use them.
 	for _, c := range cluster.Names() {
-		file := filepath.Join(path, labdir.KubeconfigFile(c))
+		file := filepath.Join(path, labfiles.KubeconfigFile(c))
 		kc, err := clientcmd.LoadFromFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -170,7 +171,7 @@ func TestIntegrationHeadlessLab(t *testing.T) {
 			t.Errorf("%s: server version %s", c, v.GitVersion)
 		}
 	}
-	merged, err := clientcmd.LoadFromFile(filepath.Join(path, labdir.MergedKubeconfig))
+	merged, err := clientcmd.LoadFromFile(filepath.Join(path, labfiles.MergedKubeconfig))
 	if err != nil || len(merged.Contexts) != 2 {
 		t.Errorf("merged kubeconfig: %v, %v", merged, err)
 	}

@@ -20,7 +20,7 @@ import (
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 )
 
 // KindProvider is the part of kind's cluster.Provider the backend uses.
@@ -64,7 +64,7 @@ type KindFactory func(ctx context.Context, log cluster.Logger) (KindProvider, er
 const recordFile = "kind-clusters.json"
 
 func (b *Backend) kubeconfigPath(c cluster.Name) string {
-	return filepath.Join(b.opts.Dir, labdir.KubeconfigFile(c))
+	return filepath.Join(b.opts.Dir, labfiles.KubeconfigFile(c))
 }
 
 // kubeconfigHintPath is the kubeconfig to name in advice about c.
@@ -143,7 +143,7 @@ func (b *Backend) updateRecord(fn func(r *record)) error {
 	if err != nil {
 		return err
 	}
-	return labdir.WriteAtomic(filepath.Join(b.opts.Dir, recordFile), append(data, '\n'), 0o600)
+	return labfiles.WriteAtomic(filepath.Join(b.opts.Dir, recordFile), append(data, '\n'), 0o600)
 }
 
 func (b *Backend) recorded(c cluster.Name) (recordEntry, bool, error) {
@@ -216,7 +216,7 @@ func (b *Backend) WriteLabFiles(ctx context.Context) error {
 			cgroupV1 = eng.CgroupV1()
 		}
 	}
-	if err := labdir.WriteSeedFiles(b.opts.Dir, cgroupV1); err != nil || b.opts.RegistryMirror == "" {
+	if err := labfiles.WriteSeedFiles(b.opts.Dir, cgroupV1); err != nil || b.opts.RegistryMirror == "" {
 		return err
 	}
 	for _, c := range cluster.Names() {
@@ -230,15 +230,15 @@ func (b *Backend) WriteLabFiles(ctx context.Context) error {
 // writeKindConfig writes c's kind config with the lab's additions: the
 // kubelet patch on cgroup v1, the registry mirror's hosts when there is one.
 func (b *Backend) writeKindConfig(c cluster.Name, cgroupV1 bool) ([]byte, error) {
-	o := labdir.KindOptions{CgroupV1: cgroupV1}
+	o := labfiles.KindOptions{CgroupV1: cgroupV1}
 	if b.opts.RegistryMirror != "" {
-		dir, err := labdir.WriteMirrorHosts(b.opts.Dir, b.opts.RegistryMirror)
+		dir, err := labfiles.WriteMirrorHosts(b.opts.Dir, b.opts.RegistryMirror)
 		if err != nil {
 			return nil, fmt.Errorf("write the registry mirror's hosts: %w", err)
 		}
 		o.MirrorHosts = dir
 	}
-	return labdir.WriteKindConfigWith(b.opts.Dir, c, o)
+	return labfiles.WriteKindConfigWith(b.opts.Dir, c, o)
 }
 
 // kindConfigFor writes c's kind config for the engine kind will use and
@@ -257,10 +257,10 @@ func (b *Backend) kindConfigFor(ctx context.Context, c cluster.Name, log cluster
 		return nil, err
 	}
 	if eng.CgroupV1() {
-		log.Logf("The %s engine runs on cgroup v1, which kubelet 1.35 refuses by default: %s sets failCgroupV1: false for the kubelet (kubeadmConfigPatches)", eng.Name, labdir.KindConfigFile(c))
+		log.Logf("The %s engine runs on cgroup v1, which kubelet 1.35 refuses by default: %s sets failCgroupV1: false for the kubelet (kubeadmConfigPatches)", eng.Name, labfiles.KindConfigFile(c))
 	}
 	if b.opts.RegistryMirror != "" {
-		log.Logf("The nodes pull docker.io and quay.io images through %s: %s mounts %s as containerd's registry hosts", b.opts.RegistryMirror, labdir.KindConfigFile(c), labdir.MirrorHostsDir)
+		log.Logf("The nodes pull docker.io and quay.io images through %s: %s mounts %s as containerd's registry hosts", b.opts.RegistryMirror, labfiles.KindConfigFile(c), labfiles.MirrorHostsDir)
 	}
 	return raw, nil
 }
@@ -331,7 +331,7 @@ func (b *Backend) CreateCluster(ctx context.Context, c cluster.Name, log cluster
 	if !ok {
 		k8s = "version unknown: the image has no vX.Y.Z tag"
 	}
-	log.Logf("kind create cluster --name %s --image %s --config %s (Kubernetes %s)", c, image, labdir.KindConfigFile(c), k8s)
+	log.Logf("kind create cluster --name %s --image %s --config %s (Kubernetes %s)", c, image, labfiles.KindConfigFile(c), k8s)
 	// kind writes the kubeconfig itself; pointing it at the lab's file
 	// keeps it away from the learner's ~/.kube/config.
 	err = p.Create(string(c), CreateSpec{Config: raw, NodeImage: image, Kubeconfig: b.kubeconfigPath(c)})
@@ -465,7 +465,7 @@ func (b *Backend) writeKubeconfigs(c cluster.Name, p KindProvider) error {
 	}
 	b.recordMu.Lock()
 	defer b.recordMu.Unlock()
-	if err := labdir.WriteAtomic(b.kubeconfigPath(c), data, 0o600); err != nil {
+	if err := labfiles.WriteAtomic(b.kubeconfigPath(c), data, 0o600); err != nil {
 		return err
 	}
 	return b.writeMergedLocked()
@@ -503,4 +503,4 @@ func renameContext(raw clientcmdapi.Config, context string, c cluster.Name) (*cl
 
 // writeMergedLocked rewrites merged-kubeconfig.yaml from the per-cluster
 // files present, as `KUBECONFIG=a:b kubectl config view --flatten` would.
-func (b *Backend) writeMergedLocked() error { return labdir.WriteMergedKubeconfig(b.opts.Dir) }
+func (b *Backend) writeMergedLocked() error { return labfiles.WriteMergedKubeconfig(b.opts.Dir) }

@@ -22,7 +22,7 @@ import (
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 )
 
 // TestKindConfigIsTheSeeds decodes the configs the lab writes with kind's
@@ -51,7 +51,7 @@ func TestKindConfigIsTheSeeds(t *testing.T) {
 	}
 	for c, w := range want {
 		for _, v1 := range []bool{false, true} {
-			raw, err := labdir.KindConfig(c, v1)
+			raw, err := labfiles.KindConfig(c, v1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -204,7 +204,7 @@ func TestCreateClusterLifecycle(t *testing.T) {
 	// kind gets the very file the learner sees, and the pinned image.
 	for _, c := range cluster.Names() {
 		spec := fk.specs[string(c)]
-		file, err := os.ReadFile(filepath.Join(tb.dir, labdir.KindConfigFile(c)))
+		file, err := os.ReadFile(filepath.Join(tb.dir, labfiles.KindConfigFile(c)))
 		if err != nil || string(spec.Config) != string(file) || strings.Contains(string(file), "failCgroupV1") {
 			t.Errorf("%s: kind got\n%s\nthe lab directory holds (%v)\n%s", c, spec.Config, err, file)
 		}
@@ -215,13 +215,13 @@ func TestCreateClusterLifecycle(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
 	}
-	for _, name := range []string{labdir.KubeconfigFile(cluster.US), labdir.KubeconfigFile(cluster.EU), labdir.MergedKubeconfig, recordFile} {
+	for _, name := range []string{labfiles.KubeconfigFile(cluster.US), labfiles.KubeconfigFile(cluster.EU), labfiles.MergedKubeconfig, recordFile} {
 		fi, err := os.Stat(filepath.Join(tb.dir, name))
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %v mode %v, want 0600", name, err, fi.Mode())
 		}
 	}
-	merged, err := clientcmd.LoadFromFile(filepath.Join(tb.dir, labdir.MergedKubeconfig))
+	merged, err := clientcmd.LoadFromFile(filepath.Join(tb.dir, labfiles.MergedKubeconfig))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func TestCreateClusterLifecycle(t *testing.T) {
 			}
 		}
 	}
-	if _, err := os.Stat(filepath.Join(tb.dir, labdir.MergedKubeconfig)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(tb.dir, labfiles.MergedKubeconfig)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("merged kubeconfig left behind: %v", err)
 	}
 	if !log.has("does not exist: nothing to delete") {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 )
 
 // TestRegistryMirrorKindConfig creates both clusters with a mirror and
@@ -32,13 +32,13 @@ func TestRegistryMirrorKindConfig(t *testing.T) {
 		if err := tb.WriteLabFiles(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		hosts := filepath.Join(tb.dir, labdir.MirrorHostsDir)
+		hosts := filepath.Join(tb.dir, labfiles.MirrorHostsDir)
 		for _, c := range cluster.Names() {
 			if err := tb.CreateCluster(context.Background(), c, log); err != nil {
 				t.Fatal(err)
 			}
 			raw := fk.specs[string(c)].Config
-			onDisk, _ := os.ReadFile(filepath.Join(tb.dir, labdir.KindConfigFile(c)))
+			onDisk, _ := os.ReadFile(filepath.Join(tb.dir, labfiles.KindConfigFile(c)))
 			if string(onDisk) != string(raw) {
 				t.Errorf("%s: kind got another config than the lab directory's", c)
 			}
@@ -64,7 +64,7 @@ func TestRegistryMirrorKindConfig(t *testing.T) {
 				t.Errorf("%s cgroup v1=%v: kubeadm patches %q", c, v1, cfg.KubeadmConfigPatches)
 			}
 		}
-		for _, r := range labdir.MirroredRegistries {
+		for _, r := range labfiles.MirroredRegistries {
 			b, err := os.ReadFile(filepath.Join(hosts, r.Host, "hosts.toml"))
 			if err != nil {
 				t.Fatal(err)
@@ -94,7 +94,7 @@ func TestRegistryMirrorKindConfig(t *testing.T) {
 	if len(cfg.ContainerdConfigPatches) != 0 || len(cfg.Nodes[0].ExtraMounts) != 0 {
 		t.Errorf("without a mirror: %+v", cfg)
 	}
-	if _, err := os.Stat(filepath.Join(tb.dir, labdir.MirrorHostsDir)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(tb.dir, labfiles.MirrorHostsDir)); !os.IsNotExist(err) {
 		t.Errorf("without a mirror, a hosts directory: %v", err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 )
 
 // The simulated mesh keeps the same files in the lab directory as the real
@@ -27,7 +27,7 @@ func (b *Backend) WriteLabFiles(ctx context.Context) error {
 	if b.opts.Dir == "" {
 		return nil
 	}
-	return labdir.WriteSeedFiles(b.opts.Dir, b.opts.CgroupV1)
+	return labfiles.WriteSeedFiles(b.opts.Dir, b.opts.CgroupV1)
 }
 
 // simulatedServer is the API server address in a simulated cluster's
@@ -61,10 +61,10 @@ func (b *Backend) writeKubeconfig(c cluster.Name) error {
 	}
 	b.filesMu.Lock()
 	defer b.filesMu.Unlock()
-	if err := labdir.WriteAtomic(filepath.Join(b.opts.Dir, labdir.KubeconfigFile(c)), append([]byte(kubeconfigNote), data...), 0o600); err != nil {
+	if err := labfiles.WriteAtomic(filepath.Join(b.opts.Dir, labfiles.KubeconfigFile(c)), append([]byte(kubeconfigNote), data...), 0o600); err != nil {
 		return err
 	}
-	return labdir.WriteMergedKubeconfig(b.opts.Dir)
+	return labfiles.WriteMergedKubeconfig(b.opts.Dir)
 }
 
 // removeKubeconfig drops c's kubeconfig after the cluster is deleted, as
@@ -75,8 +75,8 @@ func (b *Backend) removeKubeconfig(c cluster.Name) error {
 	}
 	b.filesMu.Lock()
 	defer b.filesMu.Unlock()
-	if err := os.Remove(filepath.Join(b.opts.Dir, labdir.KubeconfigFile(c))); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(filepath.Join(b.opts.Dir, labfiles.KubeconfigFile(c))); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return labdir.WriteMergedKubeconfig(b.opts.Dir)
+	return labfiles.WriteMergedKubeconfig(b.opts.Dir)
 }

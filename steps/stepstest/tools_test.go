@@ -16,7 +16,7 @@ import (
 	kindlog "sigs.k8s.io/kind/pkg/log"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 	"github.com/clustermesh-lab/clustermesh-lab/steps/stepstest"
 )
@@ -190,7 +190,7 @@ func TestShownCommandsParseWithTheRealTools(t *testing.T) {
 								t.Errorf("%s: --image %q, want %q", where, img, want.NodeImage)
 							}
 							name, _ := sub.Flags().GetString("name")
-							if cfg, _ := sub.Flags().GetString("config"); cfg != labdir.KindConfigFile(cluster.Name(name)) {
+							if cfg, _ := sub.Flags().GetString("config"); cfg != labfiles.KindConfigFile(cluster.Name(name)) {
 								t.Errorf("%s: --config %q, want the seed's file", where, cfg)
 							}
 						}

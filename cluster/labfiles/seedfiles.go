@@ -1,4 +1,4 @@
-package labdir
+package labfiles
 
 import (
 	"bytes"
