@@ -40,7 +40,7 @@ bench:
 
 ## fuzz: each fuzz test in turn for FUZZTIME (their corpora in testdata/fuzz replay in every test run)
 FUZZTIME ?= 60s
-FUZZERS  := .:FuzzParseScenario ./cluster/labdir:FuzzParseMeta ./steps:FuzzJournal ./cluster/sim:FuzzState \
+FUZZERS  := .:FuzzParseScenario ./labdir:FuzzParseMeta ./steps:FuzzJournal ./cluster/sim:FuzzState \
 	./cluster:FuzzClassifyAnswer ./cluster/real:FuzzProbeStream ./cluster/real:FuzzAgentStatus \
 	./cluster/real:FuzzKVStoreMeshStatus ./cluster/real:FuzzKubeconfig ./cluster/real:FuzzBundle
 fuzz:

@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/real"
+	"github.com/clustermesh-lab/clustermesh-lab/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 )
 

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 )
 

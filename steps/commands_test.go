@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/sim"
+	"github.com/clustermesh-lab/clustermesh-lab/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 	"github.com/clustermesh-lab/clustermesh-lab/steps/stepstest"
 )

@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/labdir"
 )
 
 // LogFileName is the lab's log in the lab directory.

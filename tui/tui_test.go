@@ -16,8 +16,8 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/sim"
+	"github.com/clustermesh-lab/clustermesh-lab/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 )
 

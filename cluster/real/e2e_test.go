@@ -12,7 +12,7 @@ import (
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/doctor"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
+	"github.com/clustermesh-lab/clustermesh-lab/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 )

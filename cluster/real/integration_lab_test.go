@@ -21,8 +21,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/clustermesh-lab/clustermesh-lab/cluster"
-	"github.com/clustermesh-lab/clustermesh-lab/cluster/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/cluster/labfiles"
+	"github.com/clustermesh-lab/clustermesh-lab/labdir"
 	"github.com/clustermesh-lab/clustermesh-lab/steps"
 	"github.com/clustermesh-lab/clustermesh-lab/steps/headless"
 	"github.com/clustermesh-lab/clustermesh-lab/steps/stepstest"
